@@ -1,0 +1,101 @@
+import { DataSource } from 'typeorm';
+import { ClientRegistry } from '../src/callers/registry';
+import { Client, Consent, Device, Order, OrderItem, PaymentAccount, User } from '../src/db/entities';
+
+/** The demo data of SPEC §8: fixed ids, values and keys. Loaded on the embedded default, or by `npm run seed -- --demo`. */
+export const DEMO_CLIENTS = [
+  { id: 'mall-app', displayName: 'Mall integrator', kind: 'partner', key: 'demo-mall-key', purposes: ['service.fulfilment', 'service.after-sales', 'personalization'], role: 'reader' },
+  { id: 'pay-alipay', displayName: 'Alipay integration', kind: 'partner', key: 'demo-alipay-key', purposes: ['service.payment'], role: 'reader' },
+  { id: 'risk-engine', displayName: 'Risk engine', kind: 'internal', key: 'demo-risk-key', purposes: ['security.risk-control'], role: 'reader' },
+  { id: 'analytics-sdk', displayName: 'Analytics SDK', kind: 'third-party', key: 'demo-analytics-key', purposes: ['analytics'], role: 'reader' },
+  { id: 'docs-app', displayName: 'Docs app', kind: 'third-party', key: 'demo-docs-key', purposes: ['third-party-app'], role: 'reader' },
+  { id: 'account-service', displayName: 'Account service', kind: 'internal', key: 'demo-account-key', purposes: ['account'], role: 'reader' },
+  { id: 'legal-desk', displayName: 'Legal desk', kind: 'internal', key: 'demo-legal-key', purposes: ['legal'], role: 'reader' },
+  { id: 'security-console', displayName: 'Security console', kind: 'internal', key: 'demo-security-key', purposes: ['audit.review'], role: 'auditor' },
+] as const;
+
+const t = (iso: string) => new Date(iso);
+
+export const DEMO_USERS: Partial<User>[] = [
+  { id: 1, username: 'alice', nickname: 'Ali', avatarUrl: 'https://cdn.example.com/avatars/alice.png', gender: 'FEMALE', signature: 'Printing the world', realName: 'Alice Wang', birthDate: '1990-05-17', phone: '13812345678', city: 'Xiamen' },
+  { id: 2, username: 'bob', nickname: 'Bobby', avatarUrl: 'https://cdn.example.com/avatars/bob.png', gender: 'MALE', signature: null, realName: 'Bob Li', birthDate: '1985-11-02', phone: '13987654321', city: 'Shanghai' },
+  { id: 3, username: 'lily', nickname: 'Lil', avatarUrl: null, gender: 'FEMALE', signature: 'Hi', realName: 'Lily Chen', birthDate: '2014-03-09', phone: '13700001111', city: 'Xiamen' },
+  { id: 4, username: 'tom', nickname: 'Tommy', avatarUrl: null, gender: 'MALE', signature: null, realName: 'Tom Zhou', birthDate: '2013-08-21', phone: '13600002222', city: 'Fuzhou' },
+  { id: 5, username: 'erin', nickname: 'Erin', avatarUrl: null, gender: 'FEMALE', signature: null, realName: 'Erin Xu', birthDate: '1992-01-30', phone: '13500003333', city: 'Beijing', erasedAt: t('2026-06-01T00:00:00Z') },
+];
+
+export const DEMO_PAYMENT_ACCOUNTS: Partial<PaymentAccount>[] = [
+  { id: 1, userId: 1, provider: 'ALIPAY', accountNo: 'alice.wang@example.com', holderName: 'Alice Wang', cardExpiry: null },
+  { id: 2, userId: 1, provider: 'BANK_CARD', accountNo: '6222021234567890123', holderName: 'Alice Wang', cardExpiry: '12/29' },
+  { id: 3, userId: 2, provider: 'WECHAT_PAY', accountNo: 'wx_bob_2291', holderName: 'Bob Li', cardExpiry: null },
+];
+
+export const DEMO_DEVICES: Partial<Device>[] = [
+  { id: 1, userId: 1, model: 'iPhone 15', osVersion: '18.1', deviceId: 'A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF', macAddress: 'AA:BB:CC:DD:EE:01', ipAddress: '203.0.113.42', lat: 24.4798, lng: 118.0894, accuracyM: 15, wifiBssid: '10:20:30:40:50:60', city: 'Xiamen', lastSeenAt: t('2026-11-20T09:30:00Z') },
+  { id: 2, userId: 2, model: 'Pixel 8', osVersion: 'Android 15', deviceId: '9774d56d682e549c', macAddress: 'AA:BB:CC:DD:EE:02', ipAddress: '2001:db8:1:2::5', lat: 31.2304, lng: 121.4737, accuracyM: 30, wifiBssid: '10:20:30:40:50:61', city: 'Shanghai', lastSeenAt: t('2026-11-21T10:00:00Z') },
+  { id: 3, userId: 3, model: 'iPad mini', osVersion: '17.6', deviceId: 'B2C3D4E5-F6A7-4811-9900-BBCCDDEEFF00', macAddress: 'AA:BB:CC:DD:EE:03', ipAddress: '198.51.100.7', lat: 24.4801, lng: 118.0850, accuracyM: 20, wifiBssid: '10:20:30:40:50:62', city: 'Xiamen', lastSeenAt: t('2026-11-22T08:00:00Z') },
+  { id: 4, userId: 4, model: 'Redmi Note 13', osVersion: 'Android 14', deviceId: '3c6e0b8a9c15224a', macAddress: 'AA:BB:CC:DD:EE:04', ipAddress: '198.51.100.8', lat: 26.0745, lng: 119.2965, accuracyM: 25, wifiBssid: '10:20:30:40:50:63', city: 'Fuzhou', lastSeenAt: t('2026-11-22T12:00:00Z') },
+  { id: 5, userId: 5, model: 'Huawei P60', osVersion: 'HarmonyOS 4', deviceId: '5d7f1c2b3a4e6f80', macAddress: 'AA:BB:CC:DD:EE:05', ipAddress: '198.51.100.9', lat: 39.9042, lng: 116.4074, accuracyM: 40, wifiBssid: '10:20:30:40:50:64', city: 'Beijing', lastSeenAt: t('2026-05-30T12:00:00Z') },
+];
+
+export const DEMO_ORDERS: Partial<Order>[] = [
+  { id: 1, orderNo: 'MP-2026-0001', userId: 1, paymentAccountId: 1, status: 'DELIVERED', totalAmount: 12900, currency: 'CNY', recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd', createdAt: t('2026-10-03T04:12:00Z') },
+  { id: 2, orderNo: 'MP-2026-0002', userId: 2, paymentAccountId: 3, status: 'SHIPPED', totalAmount: 4500, currency: 'CNY', recipientName: 'Bob Li', recipientPhone: '13987654321', shippingAddress: 'Shanghai, Pudong New Area, 100 Century Ave', createdAt: t('2026-10-05T06:00:00Z') },
+  { id: 3, orderNo: 'MP-2026-0003', userId: 3, paymentAccountId: null, status: 'PAID', totalAmount: 1990, currency: 'CNY', recipientName: 'Lily Chen', recipientPhone: '13700001111', shippingAddress: 'Xiamen, Huli District, 21 Xianyue Rd', createdAt: t('2026-10-07T07:00:00Z') },
+  { id: 4, orderNo: 'MP-2026-0004', userId: 4, paymentAccountId: null, status: 'PENDING', totalAmount: 2990, currency: 'CNY', recipientName: 'Tom Zhou', recipientPhone: '13600002222', shippingAddress: 'Fuzhou, Gulou District, 3 Wusi Rd', createdAt: t('2026-10-09T08:00:00Z') },
+  { id: 5, orderNo: 'MP-2026-0005', userId: 5, paymentAccountId: null, status: 'CANCELLED', totalAmount: 990, currency: 'CNY', recipientName: 'Erin Xu', recipientPhone: '13500003333', shippingAddress: 'Beijing, Chaoyang District, 1 Jianguo Rd', createdAt: t('2026-05-01T09:00:00Z') },
+];
+
+export const DEMO_ORDER_ITEMS: Partial<OrderItem>[] = [
+  { id: 1, orderId: 1, sku: 'PHOTO-A4-20', name: 'A4 photo prints (20)', quantity: 1, unitPrice: 9900 },
+  { id: 2, orderId: 1, sku: 'FRAME-A4', name: 'A4 frame', quantity: 1, unitPrice: 3000 },
+  { id: 3, orderId: 2, sku: 'CARD-100', name: 'Business cards (100)', quantity: 1, unitPrice: 4500 },
+  { id: 4, orderId: 3, sku: 'STICKER-S', name: 'Sticker sheet', quantity: 1, unitPrice: 1990 },
+  { id: 5, orderId: 4, sku: 'POSTER-A2', name: 'A2 poster', quantity: 1, unitPrice: 2990 },
+  { id: 6, orderId: 5, sku: 'PHOTO-6IN', name: '6-inch photo print', quantity: 1, unitPrice: 990 },
+];
+
+export const DEMO_CONSENTS: Partial<Consent>[] = [
+  { id: 1, userId: 1, purpose: 'personalization', clientId: null, byGuardian: false, grantedAt: t('2026-01-10T00:00:00Z'), withdrawnAt: null },
+  { id: 2, userId: 1, purpose: 'marketing.push', clientId: null, byGuardian: false, grantedAt: t('2026-01-10T00:00:00Z'), withdrawnAt: null },
+  { id: 3, userId: 1, purpose: 'analytics', clientId: null, byGuardian: false, grantedAt: t('2026-01-10T00:00:00Z'), withdrawnAt: null },
+  { id: 4, userId: 3, purpose: 'personalization', clientId: null, byGuardian: false, grantedAt: t('2026-02-01T00:00:00Z'), withdrawnAt: null },
+  { id: 5, userId: 4, purpose: 'personalization', clientId: null, byGuardian: true, grantedAt: t('2026-02-01T00:00:00Z'), withdrawnAt: null },
+];
+
+export class DemoSeedError extends Error {}
+
+/**
+ * Load the demo data where it is missing; rows already there are left alone, so running
+ * it twice changes nothing. Returns whether anything was written.
+ */
+export async function loadDemoData(ds: DataSource): Promise<boolean> {
+  const registry = new ClientRegistry(ds, 0);
+  let wrote = false;
+  for (const c of DEMO_CLIENTS) {
+    if (await ds.getRepository(Client).exists({ where: { id: c.id } })) continue;
+    await registry.create({ id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes] }, c.key);
+    wrote = true;
+  }
+  const existing = await ds.getRepository(User).findBy(DEMO_USERS.map((u) => ({ id: u.id! })));
+  for (const u of existing) {
+    const demo = DEMO_USERS.find((d) => d.id === u.id)!;
+    if (u.username !== demo.username) throw new DemoSeedError(`user id ${u.id} is taken by "${u.username}"; the demo data needs ids 1-5 free`);
+  }
+  if (existing.length === DEMO_USERS.length) return wrote;
+  await ds.transaction(async (m) => {
+    const missing = DEMO_USERS.filter((d) => !existing.some((u) => u.id === d.id));
+    const ids = new Set(missing.map((u) => u.id));
+    await m.insert(User, missing.map((u) => ({ createdAt: t('2026-01-01T00:00:00Z'), erasedAt: null, ...u })));
+    const own = <T extends { userId?: number }>(rows: T[]) => rows.filter((r) => ids.has(r.userId!));
+    await m.insert(PaymentAccount, own(DEMO_PAYMENT_ACCOUNTS));
+    await m.insert(Device, own(DEMO_DEVICES));
+    const orders = own(DEMO_ORDERS);
+    await m.insert(Order, orders);
+    const orderIds = new Set(orders.map((o) => o.id));
+    await m.insert(OrderItem, DEMO_ORDER_ITEMS.filter((i) => orderIds.has(i.orderId)));
+    const consents = own(DEMO_CONSENTS);
+    if (consents.length) await m.insert(Consent, consents);
+  });
+  return true;
+}

@@ -1,0 +1,102 @@
+import { DataSource } from 'typeorm';
+import { Consent, Device, Order, OrderItem, PaymentAccount, User } from '../src/db/entities';
+
+/** A small deterministic PRNG (mulberry32), so that a seed run can be reproduced. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CITIES = ['Xiamen', 'Shanghai', 'Beijing', 'Fuzhou', 'Shenzhen', 'Hangzhou', 'Chengdu', 'Wuhan'];
+const SURNAMES = ['Wang', 'Li', 'Zhang', 'Liu', 'Chen', 'Yang', 'Huang', 'Zhao', 'Wu', 'Zhou'];
+const GIVEN = ['Wei', 'Fang', 'Na', 'Min', 'Jing', 'Lei', 'Qiang', 'Yan', 'Jun', 'Hui'];
+const CONSENT_PURPOSES = ['personalization', 'marketing.push', 'analytics'];
+
+export interface GenerateOptions {
+  batchSize?: number;
+  seed?: number;
+  /** Orders per user (default 2, each with 2 items). */
+  ordersPerUser?: number;
+  onProgress?: (done: number) => void;
+}
+
+async function nextId(ds: DataSource, table: string): Promise<number> {
+  const [row] = await ds.query(`SELECT COALESCE(MAX(id), 0) AS m FROM ${table}`);
+  return Number(row.m) + 1;
+}
+
+/** Rows per INSERT statement, kept under the parameter limits of both drivers. */
+function chunks<T>(rows: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Add `count` generated users, each with a device, a payment account, orders with items and
+ * (for most) consents, in batches of multi-row INSERTs inside one transaction per batch.
+ * Ids are assigned here (one writer), so that related rows can be written without reading back.
+ */
+export async function generateUsers(ds: DataSource, count: number, options: GenerateOptions = {}): Promise<void> {
+  const batch = options.batchSize ?? 2000;
+  const perUser = options.ordersPerUser ?? 2;
+  const rand = prng(options.seed ?? 42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const ids = {
+    user: await nextId(ds, 'users'), account: await nextId(ds, 'payment_accounts'), device: await nextId(ds, 'devices'),
+    order: await nextId(ds, 'orders'), item: await nextId(ds, 'order_items'), consent: await nextId(ds, 'consents'),
+  };
+  const created = new Date();
+  // SQLite allows 32 766 bound parameters per statement; MySQL 65 535.
+  const rowsPerInsert = 500;
+  for (let done = 0; done < count; ) {
+    const n = Math.min(batch, count - done);
+    const users: Partial<User>[] = [], accounts: Partial<PaymentAccount>[] = [], devices: Partial<Device>[] = [];
+    const orders: Partial<Order>[] = [], items: Partial<OrderItem>[] = [], consents: Partial<Consent>[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = ids.user++;
+      const name = `${pick(GIVEN)} ${pick(SURNAMES)}`;
+      const city = pick(CITIES);
+      const year = 1950 + Math.floor(rand() * 70);
+      const phone = `13${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`;
+      users.push({ id, username: `user${id}`, nickname: name.split(' ')[0], avatarUrl: null, gender: rand() < 0.5 ? 'FEMALE' : 'MALE', signature: null,
+        realName: name, birthDate: `${year}-${String(1 + Math.floor(rand() * 12)).padStart(2, '0')}-${String(1 + Math.floor(rand() * 28)).padStart(2, '0')}`,
+        phone, city, erasedAt: null, createdAt: created });
+      const accountId = ids.account++;
+      const card = rand() < 0.3;
+      accounts.push({ id: accountId, userId: id, provider: card ? 'BANK_CARD' : 'ALIPAY', accountNo: card ? `62220${String(Math.floor(rand() * 1e14)).padStart(14, '0')}` : `user${id}@example.com`,
+        holderName: name, cardExpiry: card ? `${String(1 + Math.floor(rand() * 12)).padStart(2, '0')}/${28 + Math.floor(rand() * 5)}` : null });
+      devices.push({ id: ids.device++, userId: id, model: pick(['iPhone 15', 'Pixel 8', 'Mi 14', 'Mate 60']), osVersion: '1' + Math.floor(rand() * 9),
+        deviceId: `dev-${id}-${Math.floor(rand() * 1e9).toString(16)}`, macAddress: null, ipAddress: `198.51.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`,
+        lat: 20 + rand() * 20, lng: 100 + rand() * 20, accuracyM: 10 + Math.floor(rand() * 50), wifiBssid: null, city, lastSeenAt: created });
+      for (let k = 0; k < perUser; k++) {
+        const orderId = ids.order++;
+        orders.push({ id: orderId, orderNo: `GEN-${orderId}`, userId: id, paymentAccountId: accountId, status: 'PAID', totalAmount: 1000 + Math.floor(rand() * 50000),
+          currency: 'CNY', recipientName: name, recipientPhone: phone, shippingAddress: `${city}, Block ${1 + Math.floor(rand() * 99)}`, createdAt: created });
+        for (let j = 0; j < 2; j++) items.push({ id: ids.item++, orderId, sku: `SKU-${1 + Math.floor(rand() * 500)}`, name: 'Print job', quantity: 1 + Math.floor(rand() * 3), unitPrice: 500 + Math.floor(rand() * 5000) });
+      }
+      if (rand() < 0.7) {
+        consents.push({ id: ids.consent++, userId: id, purpose: pick(CONSENT_PURPOSES), clientId: null, byGuardian: false, grantedAt: created, withdrawnAt: null });
+      }
+    }
+    await ds.transaction(async (m) => {
+      const write = async (entity: Function, rows: object[]) => {
+        for (const part of chunks(rows, rowsPerInsert)) await m.createQueryBuilder().insert().into(entity).values(part).updateEntity(false).execute();
+      };
+      await write(User, users);
+      await write(PaymentAccount, accounts);
+      await write(Device, devices);
+      await write(Order, orders);
+      await write(OrderItem, items);
+      if (consents.length) await write(Consent, consents);
+    });
+    done += n;
+    options.onProgress?.(done);
+  }
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Every environment variable the gateway reads, parsed and validated in one place. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Where the embedded database and generated secrets live. */
+  dataDir: string;
+  /** `mysql://…` for MySQL/MariaDB; undefined means the embedded SQLite file in dataDir. */
+  databaseUrl: string | undefined;
+  sqliteFile: string;
+  production: boolean;
+  development: boolean;
+  logLevel: string;
+  policyFile: string | undefined;
+  pseudonymSecret: string;
+  /** How long an authenticated key is trusted before the registry is read again. */
+  clientCacheMs: number;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+/** The embedded default generates its pseudonym secret once and keeps it beside the database. */
+function embeddedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'pseudonym.secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  const dataDir = path.resolve(env.DATA_DIR ?? 'data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^mysql:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a mysql://user:pass@host:port/db URL (unset it for the embedded SQLite default)');
+  }
+  let pseudonymSecret = env.PSEUDONYM_SECRET ?? '';
+  if (!pseudonymSecret) {
+    if (production || databaseUrl) {
+      throw new ConfigError('PSEUDONYM_SECRET is required with DATABASE_URL or NODE_ENV=production');
+    }
+    pseudonymSecret = embeddedSecret(dataDir);
+  } else if (pseudonymSecret.length < 16) {
+    throw new ConfigError('PSEUDONYM_SECRET must be at least 16 characters');
+  }
+  return {
+    port: int(env, 'PORT', 4000),
+    host: env.HOST ?? '127.0.0.1',
+    dataDir,
+    databaseUrl,
+    sqliteFile: path.join(dataDir, env.SQLITE_FILE ?? 'purposegate.sqlite'),
+    production,
+    development: nodeEnv === 'development',
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    policyFile: env.POLICY_FILE || undefined,
+    pseudonymSecret,
+    clientCacheMs: int(env, 'CLIENT_CACHE_MS', 5000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 100_000, 1),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1),
+  };
+}

@@ -1,0 +1,41 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error code a client can see, with its HTTP status. Clients and acceptance tests
+ * match on these codes (SPEC §2), so they are created here and nowhere else.
+ */
+export const ERROR_STATUS = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  PURPOSE_REQUIRED: 400,
+  PURPOSE_UNKNOWN: 400,
+  PURPOSE_CONFLICT: 400,
+  PURPOSE_NOT_PERMITTED: 403,
+  CASE_REF_REQUIRED: 400,
+  BAD_USER_INPUT: 400,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REQUEST_TIMEOUT: 408,
+  QUERY_LIMIT_EXCEEDED: 400,
+  INTROSPECTION_DISABLED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  DOCUMENT_NOT_TRUSTED: 403,
+  AUDIT_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** A client-facing error with a stable code and the HTTP status that goes with it. */
+export function gatewayError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code, ...extensions, http: { status: ERROR_STATUS[code] } },
+  });
+}
+
+export function badInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return gatewayError('BAD_USER_INPUT', message, extensions);
+}

@@ -1,0 +1,27 @@
+import type { DataSource } from 'typeorm';
+import type { Caller } from '../callers/registry';
+import type { Loaders } from '../loaders';
+
+/** What every resolver of one request can see. Enforcement adds its own state under `disclosure`. */
+export interface GatewayContext {
+  readonly requestId: string;
+  readonly caller: Caller;
+  readonly loaders: Loaders;
+  readonly ds: DataSource;
+  /** "Today" for this request, read once from the clock (a minor's age). */
+  readonly requestTime: Date;
+  /** Request headers, lower-cased names. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** A GraphQL ID argument as a row id; anything that is not one simply matches no row. */
+export function rowId(id: string | number): number | null {
+  const n = typeof id === 'number' ? id : /^\d{1,15}$/.test(id) ? Number(id) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+export function toIso(value: Date | string | null | undefined): string | null {
+  if (value == null) return null;
+  const d = value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : value.replace(' ', 'T') + 'Z');
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}

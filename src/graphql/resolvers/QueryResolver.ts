@@ -1,0 +1,49 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import type { Device, Order, User } from '../../db/entities';
+import { User as UserRow } from '../../db/entities';
+import { GatewayContext, rowId } from '../context';
+import { pageWindow, toConnection } from '../pagination';
+import { Device as DeviceType } from '../types/Device';
+import { Order as OrderType } from '../types/Order';
+import { User as UserType } from '../types/User';
+import { UserConnection } from '../types/UserConnection';
+
+/** The entry points: thin, they load and return; enforcement wraps the personal fields. */
+@Resolver()
+export class QueryResolver {
+  @Query(() => UserType, { nullable: true })
+  async user(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<User | null> {
+    const n = rowId(id);
+    return n === null ? null : ctx.loaders.userById.load(n);
+  }
+
+  @Query(() => UserConnection)
+  async users(
+    @Ctx() ctx: GatewayContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('last', () => Int, { nullable: true }) last?: number,
+    @Arg('before', () => String, { nullable: true }) before?: string,
+  ) {
+    const w = pageWindow({ first: last != null ? null : first, after, last, before });
+    const qb = ctx.ds.getRepository(UserRow).createQueryBuilder('u');
+    if (w.afterId !== null) qb.andWhere('u.id > :afterId', { afterId: w.afterId });
+    if (w.beforeId !== null) qb.andWhere('u.id < :beforeId', { beforeId: w.beforeId });
+    const rows = await qb.orderBy('u.id', w.forward ? 'ASC' : 'DESC').take(w.size + 1).getMany();
+    for (const r of rows) ctx.loaders.userById.prime(r.id, r);
+    await ctx.loaders.subjects.addUsers(rows);
+    return toConnection(rows, w);
+  }
+
+  @Query(() => OrderType, { nullable: true })
+  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Order | null> {
+    const n = rowId(id);
+    return n === null ? null : ctx.loaders.orderById.load(n);
+  }
+
+  @Query(() => DeviceType, { nullable: true })
+  async device(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Device | null> {
+    const n = rowId(id);
+    return n === null ? null : ctx.loaders.deviceById.load(n);
+  }
+}

@@ -1,0 +1,29 @@
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { GraphQLSchema, specifiedDirectives } from 'graphql';
+import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
+import { purposeDirective, sensitiveDirective } from './directives';
+import { DeviceResolver } from './resolvers/DeviceResolver';
+import { OrderResolver } from './resolvers/OrderResolver';
+import { QueryResolver } from './resolvers/QueryResolver';
+import { UserResolver } from './resolvers/UserResolver';
+
+/** Resolver classes of the API; other stages (consent, audit, onboarding) add theirs here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver];
+
+let built: GraphQLSchema | null = null;
+
+/** The code-first schema, built once per process (type-graphql's metadata is global). */
+export function buildGatewaySchema(): GraphQLSchema {
+  built ??= buildSchemaSync({
+    resolvers: RESOLVERS,
+    directives: [...specifiedDirectives, sensitiveDirective, purposeDirective],
+    validate: false,
+  });
+  return built;
+}
+
+/** The SDL with its directives, as written to schema/schema.graphql. */
+export function printGatewaySchema(schema: GraphQLSchema = buildGatewaySchema()): string {
+  return '# Generated from the code-first schema by `npm run schema:emit`; do not edit.\n\n' + printSchemaWithDirectives(schema) + '\n';
+}

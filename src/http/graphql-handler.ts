@@ -1,0 +1,90 @@
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DataSource } from 'typeorm';
+import { bearerKey } from '../callers/keys';
+import type { ClientRegistry } from '../callers/registry';
+import { now } from '../clock';
+import type { GatewayContext } from '../graphql/context';
+import { createLoaders } from '../loaders';
+import { log } from '../log';
+import { BodyTooLarge, readBody } from './body';
+import { sendError } from './respond';
+
+export interface GraphQLHandlerDeps {
+  apollo: ApolloServer<GatewayContext>;
+  registry: ClientRegistry;
+  ds: DataSource;
+  bodyLimitBytes: number;
+  /** Extra context a later stage contributes (enforcement, audit), built per request. */
+  extendContext?: (ctx: GatewayContext) => object;
+}
+
+function headerMap(req: IncomingMessage): HeaderMap {
+  const map = new HeaderMap();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) map.set(k, Array.isArray(v) ? v.join(', ') : v);
+  }
+  return map;
+}
+
+/** POST/GET /graphql: authenticate, read the body within its limit, then hand over to Apollo. */
+export function graphqlHandler(deps: GraphQLHandlerDeps) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return sendError(res, 'METHOD_NOT_ALLOWED', 'Use POST, or GET for queries', { allow: 'GET, POST' });
+    }
+    const key = bearerKey(req.headers.authorization);
+    if (!key) return sendError(res, 'UNAUTHENTICATED', 'Send "Authorization: Bearer <client key>"', { 'www-authenticate': 'Bearer' });
+    const caller = await deps.registry.authenticate(key);
+    if (!caller) return sendError(res, 'UNAUTHENTICATED', 'Unknown or revoked client key', { 'www-authenticate': 'Bearer' });
+
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(req, deps.bodyLimitBytes);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) return sendError(res, 'PAYLOAD_TOO_LARGE', `The request body is over ${deps.bodyLimitBytes} bytes`, { connection: 'close' });
+        throw e;
+      }
+      const type = String(req.headers['content-type'] ?? '');
+      if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
+        return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request as Content-Type: application/json');
+      }
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON');
+      }
+    }
+
+    const requestId = randomUUID();
+    const headers = new Map<string, string>();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const base: GatewayContext = {
+      requestId,
+      caller,
+      loaders: createLoaders(deps.ds),
+      ds: deps.ds,
+      requestTime: now(),
+      headers,
+    };
+    const context = deps.extendContext ? Object.assign(base, deps.extendContext(base)) : base;
+
+    const result = await deps.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },
+      context: async () => context,
+    });
+    const outHeaders: Record<string, string> = { 'x-request-id': requestId };
+    for (const [k, v] of result.headers) outHeaders[k] = v;
+    res.writeHead(result.status ?? 200, outHeaders);
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+    log.debug({ requestId, client: caller.id, status: result.status ?? 200 }, 'graphql request');
+  };
+}
