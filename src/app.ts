@@ -7,7 +7,11 @@ import type { Config } from './config';
 import { openStore } from './db/data-source';
 import type { GatewayContext } from './graphql/context';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
+import { enforceSchema } from './enforcement/enforce-schema';
+import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement/plugin';
+import { checkSchemaAgainstPolicy, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
+import { compilePolicy, CompiledPolicy, defaultPolicyPath, loadPolicy } from './policy';
 import { graphqlHandler } from './http/graphql-handler';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
@@ -16,6 +20,7 @@ export interface Gateway {
   url: string;
   port: number;
   ds: DataSource;
+  policy: CompiledPolicy;
   server: Server;
   registry: ClientRegistry;
   close(): Promise<void>;
@@ -31,15 +36,25 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const ds = options.ds ?? (await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile }));
   const ownsStore = !options.ds;
   const registry = new ClientRegistry(ds, config.clientCacheMs);
-  const schema = buildGatewaySchema();
+  const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
+  const baseSchema = buildGatewaySchema();
+  const fields = sensitiveFields(baseSchema);
+  checkSchemaAgainstPolicy(fields, policy);
+  const schema = enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
+  const commit: DisclosureCommit = async () => {};
 
-  const plugins: ApolloServerPlugin<GatewayContext>[] = [internalStatusPlugin];
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    purposePlugin({ policy, fields }),
+    disclosurePlugin(commit),
+    internalStatusPlugin,
+  ];
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     plugins,
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    csrfPrevention: { requestHeaders: ['authorization', 'x-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
   });
   await apollo.start();
 
@@ -65,5 +80,5 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (ownsStore && ds.isInitialized) await ds.destroy();
     log.info('gateway stopped');
   })());
-  return { url, port, ds, server, registry, close };
+  return { url, port, ds, policy, server, registry, close };
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Caller } from '../callers/registry';
+import type { Disclosure } from '../enforcement/disclosure';
 import type { Loaders } from '../loaders';
 
 /** What every resolver of one request can see. Enforcement adds its own state under `disclosure`. */
@@ -12,6 +13,8 @@ export interface GatewayContext {
   readonly requestTime: Date;
   /** Request headers, lower-cased names. */
   readonly headers: ReadonlyMap<string, string>;
+  /** Set once the operation's purpose is declared and accepted; absent for operations without one. */
+  disclosure?: Disclosure;
 }
 
 /** A GraphQL ID argument as a row id; anything that is not one simply matches no row. */

@@ -2,6 +2,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLSchema, specifiedDirectives } from 'graphql';
 import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
 import { purposeDirective, sensitiveDirective } from './directives';
+import { ConsentResolver } from './resolvers/ConsentResolver';
 import { DeviceResolver } from './resolvers/DeviceResolver';
 import { OrderResolver } from './resolvers/OrderResolver';
 import { QueryResolver } from './resolvers/QueryResolver';
@@ -9,7 +10,7 @@ import { UserResolver } from './resolvers/UserResolver';
 
 /** Resolver classes of the API; other stages (consent, audit, onboarding) add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver];
 
 let built: GraphQLSchema | null = null;
 

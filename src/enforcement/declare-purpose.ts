@@ -1,0 +1,61 @@
+import { getDirectiveValues, GraphQLError, OperationDefinitionNode } from 'graphql';
+import type { Caller } from '../callers/registry';
+import { gatewayError } from '../errors';
+import { purposeDirective } from '../graphql/directives';
+import { clientMayDeclare, CompiledPolicy, LegalBasis, Purpose, resolvePurpose } from '../policy';
+
+export interface DeclaredPurpose {
+  purpose: Purpose;
+  basis: LegalBasis;
+  caseRef: string | null;
+}
+
+const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,63}$/;
+
+/** One declared value from the operation and/or its header; different values conflict. */
+function agree(fromOperation: string | null, fromHeader: string | null, what: string): string | null {
+  if (fromOperation !== null && fromHeader !== null && fromOperation !== fromHeader) {
+    throw gatewayError('PURPOSE_CONFLICT', `The operation declares ${what} "${fromOperation}" but the header says "${fromHeader}"`);
+  }
+  return fromOperation ?? fromHeader;
+}
+
+function headerValue(v: string | undefined): string | null {
+  const t = v?.trim();
+  return t ? t : null;
+}
+
+/**
+ * The purpose of an operation, from `@purpose(name:, caseRef:)` or `X-Purpose`/`X-Case-Ref`,
+ * checked in this order: conflict, unknown, not registered for this caller, missing case
+ * reference. Returns null when none is declared; throws the rejection otherwise.
+ */
+export function declarePurpose(
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  headers: ReadonlyMap<string, string>,
+  caller: Caller,
+  policy: CompiledPolicy,
+): DeclaredPurpose | null {
+  let args: { name?: string; caseRef?: string } | undefined;
+  try {
+    args = getDirectiveValues(purposeDirective, operation, variables) as typeof args;
+  } catch (e) {
+    throw gatewayError('BAD_USER_INPUT', `@purpose: ${(e as GraphQLError).message}`);
+  }
+  const name = agree(args?.name?.trim() || null, headerValue(headers.get('x-purpose')), 'purpose');
+  const caseRef = agree(args?.caseRef?.trim() || null, headerValue(headers.get('x-case-ref')), 'case reference');
+  if (name === null) return null;
+  const resolved = resolvePurpose(policy, name);
+  if (!resolved.ok) {
+    throw gatewayError('PURPOSE_UNKNOWN', `"${name.slice(0, 64)}" is not a purpose that can be declared; declare a specific purpose such as "service.fulfilment"`);
+  }
+  if (!clientMayDeclare(policy, caller.purposes, resolved.purpose)) {
+    throw gatewayError('PURPOSE_NOT_PERMITTED', `Client "${caller.id}" is not registered for purpose "${resolved.purpose}"`);
+  }
+  if (resolved.caseRefRequired) {
+    if (caseRef === null) throw gatewayError('CASE_REF_REQUIRED', `Purpose "${resolved.purpose}" needs a case reference (@purpose(caseRef:) or X-Case-Ref)`);
+    if (!CASE_REF.test(caseRef)) throw gatewayError('BAD_USER_INPUT', 'A case reference is 1-64 letters, digits and . _ : / -');
+  }
+  return { purpose: resolved.purpose, basis: resolved.basis, caseRef: resolved.caseRefRequired ? caseRef : caseRef && CASE_REF.test(caseRef) ? caseRef : null };
+}

@@ -1,0 +1,93 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { responsePathAsArray } from 'graphql';
+import type { Subject } from '../loaders';
+import { CompiledPolicy, FieldDecision, Purpose, subjectFacts, SubjectFacts, Category, LegalBasis } from '../policy';
+
+/** One categorised field resolution, as the audit stores it: ids and the decision, never the value. */
+export interface FieldRecord {
+  subjectId: number | null;
+  entity: string;
+  entityId: string;
+  field: string;
+  category: Category;
+  decision: FieldDecision['decision'];
+  mask: FieldDecision['mask'];
+  reason: FieldDecision['reason'];
+  basis: LegalBasis;
+  consentId: string | null;
+}
+
+/** A denied field's entry in `errors`, appended as a plain object after execution (no thrown error, no stack). */
+export interface DenialEntry {
+  message: string;
+  path: (string | number)[];
+  extensions: { code: 'FIELD_DENIED'; reason: string; purpose: string; category: string };
+}
+
+export interface ExplainEntry {
+  path: (string | number)[];
+  category: string;
+  decision: string;
+  mask: string | null;
+  reason: string;
+  basis: string;
+}
+
+/**
+ * The disclosure state of one request with a declared purpose: who asks, why, and every
+ * categorised field decided so far (for the audit, the counts and `X-Explain`).
+ */
+export class Disclosure {
+  readonly records: FieldRecord[] = [];
+  readonly denials: DenialEntry[] = [];
+  readonly explain: ExplainEntry[] | null;
+  allowed = 0;
+  masked = 0;
+  denied = 0;
+  private readonly facts = new Map<number, SubjectFacts>();
+
+  constructor(
+    readonly requestId: string,
+    readonly clientId: string,
+    readonly purpose: Purpose,
+    readonly basis: LegalBasis,
+    readonly caseRef: string | null,
+    readonly policy: CompiledPolicy,
+    readonly at: Date,
+    explain: boolean,
+  ) {
+    this.explain = explain ? [] : null;
+  }
+
+  /** The subject's facts for this purpose and client, computed once per subject per request. */
+  factsFor(subject: Subject): SubjectFacts {
+    let f = this.facts.get(subject.id);
+    if (!f) {
+      const consents = subject.consents.map((c) => ({ id: String(c.id), purpose: c.purpose, clientId: c.clientId, byGuardian: !!c.byGuardian, withdrawnAt: c.withdrawnAt }));
+      f = subjectFacts(subject, consents, this.purpose, this.clientId, this.at, this.policy);
+      this.facts.set(subject.id, f);
+    }
+    return f;
+  }
+
+  /** Count, record for the audit, and (on denial) queue the error entry. */
+  note(d: FieldDecision, category: Category, entity: string, entityId: string, subjectId: number | null, consentId: string | null, info: GraphQLResolveInfo): void {
+    this.records.push({ subjectId, entity, entityId, field: info.fieldName, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis, consentId: d.decision === 'DENY' ? null : consentId });
+    if (d.decision === 'ALLOW') this.allowed++;
+    else if (d.decision === 'MASK') this.masked++;
+    else {
+      this.denied++;
+      const path = responsePathAsArray(info.path);
+      this.denials.push({
+        message: `${info.parentType.name}.${info.fieldName} is not released for purpose "${this.purpose}" (${d.reason})`,
+        path,
+        extensions: { code: 'FIELD_DENIED', reason: d.reason, purpose: this.purpose, category },
+      });
+    }
+    this.explain?.push({ path: responsePathAsArray(info.path), category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis });
+  }
+
+  summary() {
+    return { requestId: this.requestId, purpose: this.purpose, policyVersion: this.policy.version, allowed: this.allowed, masked: this.masked, denied: this.denied };
+  }
+}

@@ -1,0 +1,16 @@
+import { gatewayError } from '../errors';
+import type { GatewayContext } from '../graphql/context';
+import type { Disclosure } from './disclosure';
+
+/**
+ * For API fields that are not categorised personal fields but belong to one purpose
+ * (consent management under `account`, the audit review under `audit.review`):
+ * anyone who did not declare that purpose (or lacks the role) gets FORBIDDEN.
+ */
+export function requirePurpose(ctx: GatewayContext, purpose: string, role?: 'auditor'): Disclosure {
+  const d = ctx.disclosure;
+  if (!d || d.purpose !== purpose || (role && ctx.caller.role !== role)) {
+    throw gatewayError('FORBIDDEN', `This field is only for clients${role ? ` with role "${role}"` : ''} declaring purpose "${purpose}"`);
+  }
+  return d;
+}

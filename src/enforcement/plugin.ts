@@ -1,0 +1,70 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { gatewayError } from '../errors';
+import type { GatewayContext } from '../graphql/context';
+import type { CompiledPolicy } from '../policy';
+import { declarePurpose } from './declare-purpose';
+import { Disclosure } from './disclosure';
+import { selectsPersonalField } from './personal-selection';
+import type { SensitiveField } from './sensitive-fields';
+
+export interface PurposePluginDeps {
+  policy: CompiledPolicy;
+  fields: Map<string, SensitiveField>;
+}
+
+/**
+ * Before execution: the operation's purpose is declared and accepted, or the operation is
+ * refused whole (no `data`). An operation without a purpose may run only if it selects no
+ * personal field.
+ */
+export function purposePlugin({ policy, fields }: PurposePluginDeps): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue: ctx, operation, document, request, schema }) {
+          if (!operation) return; // Apollo has already refused a document without a runnable operation.
+          const declared = declarePurpose(operation, request.variables ?? {}, ctx.headers, ctx.caller, policy);
+          if (declared) {
+            ctx.disclosure = new Disclosure(ctx.requestId, ctx.caller.id, declared.purpose, declared.basis, declared.caseRef, policy, ctx.requestTime, ctx.headers.get('x-explain') === '1');
+          } else if (selectsPersonalField(schema, document, operation, fields)) {
+            throw gatewayError('PURPOSE_REQUIRED', 'This operation selects personal fields: declare why, with @purpose(name: "…") or the X-Purpose header');
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Commits a request's disclosure records durably, or throws. */
+export type DisclosureCommit = (d: Disclosure) => Promise<void>;
+
+/**
+ * After execution, before a byte leaves: commit the audit records, then add the denial
+ * entries and `extensions.disclosure`. If the commit fails, the response carries no data,
+ * only AUDIT_UNAVAILABLE (fail-closed).
+ */
+export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue: ctx, response }) {
+          const d = ctx.disclosure;
+          if (!d || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          try {
+            await commit(d);
+          } catch {
+            result.data = null;
+            result.errors = [{ message: 'The sharing audit is unavailable, so no personal data can be released; retry later', extensions: { code: 'AUDIT_UNAVAILABLE' } }];
+            result.extensions = undefined;
+            response.http.status = 503;
+            response.http.headers.set('retry-after', '5');
+            return;
+          }
+          if (d.denials.length) result.errors = [...(result.errors ?? []), ...d.denials];
+          result.extensions = { ...result.extensions, disclosure: { ...d.summary(), ...(d.explain ? { fields: d.explain } : {}) } };
+        },
+      };
+    },
+  };
+}

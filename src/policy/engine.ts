@@ -1,0 +1,209 @@
+import type { PolicyDocument, PurposeDefinition } from './load';
+import type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
+
+export type Decision = 'ALLOW' | 'MASK' | 'DENY';
+export type Reason =
+  | 'POLICY_ALLOWS'
+  | 'POLICY_MASKS'
+  | 'SUBJECT_ERASED'
+  | 'CONSENT_MISSING'
+  | 'GUARDIAN_CONSENT_MISSING'
+  | 'PURPOSE_FORBIDS';
+
+/** The decision on one field; shared and frozen, never allocated per call. */
+export interface FieldDecision {
+  readonly decision: Decision;
+  readonly mask: MaskKind | null;
+  readonly reason: Reason;
+  /** The basis of the declared purpose. */
+  readonly basis: LegalBasis;
+  /** `<purpose where the cell is defined>/<category>`, or `default-deny/<category>`. */
+  readonly rule: string;
+}
+
+/** Facts about one data subject for the request's purpose and client, computed once per subject per request. */
+export interface SubjectFacts {
+  readonly erased: boolean;
+  readonly minor: boolean;
+  /** The consent a consent-basis purpose relies on; null when none matches (or the purpose is not consent-based). */
+  readonly consentId: string | null;
+  readonly consentByGuardian: boolean;
+}
+
+/** What the policy gives a purpose for a category before any subject is known (operation checks, per-client SDL, diffs). */
+export interface CellDescription {
+  readonly decision: Decision;
+  readonly mask: MaskKind | null;
+  readonly reason: Reason;
+  readonly basis: LegalBasis;
+  readonly rule: string;
+  /** Subject facts that can still deny a cell the table allows or masks, in the order they are applied. */
+  readonly conditions: readonly Reason[];
+}
+
+export type PurposeResolution =
+  | { readonly ok: true; readonly purpose: Purpose; readonly basis: LegalBasis; readonly caseRefRequired: boolean }
+  | { readonly ok: false; readonly code: 'PURPOSE_UNKNOWN' };
+
+/** One purpose × category, with every outcome decideField can return precomputed. */
+interface Cell {
+  readonly consentBased: boolean;
+  readonly table: FieldDecision;
+  readonly erased: FieldDecision;
+  readonly consentMissing: FieldDecision;
+  readonly guardianConsentMissing: FieldDecision;
+  readonly description: CellDescription;
+}
+
+interface PurposeNode {
+  readonly resolution: PurposeResolution & { ok: true };
+  readonly consentBased: boolean;
+  /** The purpose itself and every ancestor: a consent or client registration for any of them covers it. */
+  readonly coveredBy: ReadonlySet<string>;
+  readonly cells: Lookup<Cell>;
+}
+
+/** A frozen null-prototype object: a string-keyed lookup several times faster than Map.get, and safe for any key. */
+type Lookup<T> = { readonly [key: string]: T | undefined };
+
+function lookup<T>(entries: Iterable<readonly [string, T]>): Lookup<T> {
+  const table: Record<string, T> = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) table[key] = value;
+  return Object.freeze(table);
+}
+
+/** A policy ready for per-field decisions: every declarable purpose × category is a lookup. */
+export interface CompiledPolicy {
+  readonly version: string;
+  /** Declarable purposes, in file order. */
+  readonly purposes: readonly Purpose[];
+  readonly categories: readonly Category[];
+  /** Every purpose of the tree, parents included: what a client may be registered for. */
+  readonly purposeTree: ReadonlySet<string>;
+  readonly nodes: Lookup<PurposeNode>;
+}
+
+const UNKNOWN_PURPOSE: PurposeResolution = Object.freeze({ ok: false, code: 'PURPOSE_UNKNOWN' });
+const ERASURE_ONLY: readonly Reason[] = Object.freeze(['SUBJECT_ERASED']);
+const CONSENT_CONDITIONS: readonly Reason[] = Object.freeze(['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']);
+const NO_CONDITIONS: readonly Reason[] = Object.freeze([]);
+
+/** Compiles a validated policy document: inherits every cell down the purpose tree and freezes the outcomes. */
+export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
+  const definitions = new Map(doc.purposes.map((p) => [p.name, p]));
+  const rules = new Map(doc.rules.map((r) => [`${r.purpose}/${r.category}`, r]));
+  const nodes = new Map<string, PurposeNode>();
+
+  for (const purpose of doc.purposes.filter((p) => p.declarable)) {
+    const lineage = ancestry(purpose, definitions);
+    const basis = purpose.basis as LegalBasis;
+    const consentBased = basis === 'consent';
+    const cells: Array<[string, Cell]> = [];
+    for (const { name: category } of doc.categories) {
+      // The nearest purpose up the tree with a rule for this category defines the cell.
+      const definedAt = lineage.find((name) => rules.has(`${name}/${category}`));
+      const rule = definedAt === undefined ? undefined : rules.get(`${definedAt}/${category}`);
+      const ruleName = definedAt === undefined ? `default-deny/${category}` : `${definedAt}/${category}`;
+      const decision: Decision = rule?.decision ?? 'DENY';
+      const mask = (rule?.mask ?? null) as MaskKind | null;
+      const reason: Reason = decision === 'ALLOW' ? 'POLICY_ALLOWS' : decision === 'MASK' ? 'POLICY_MASKS' : 'PURPOSE_FORBIDS';
+      const deny = (why: Reason): FieldDecision => Object.freeze({ decision: 'DENY', mask: null, reason: why, basis, rule: ruleName });
+      const conditions = decision === 'DENY' ? NO_CONDITIONS : consentBased ? CONSENT_CONDITIONS : ERASURE_ONLY;
+      cells.push([
+        category,
+        Object.freeze({
+          consentBased,
+          table: decision === 'DENY' ? deny('PURPOSE_FORBIDS') : Object.freeze({ decision, mask, reason, basis, rule: ruleName }),
+          erased: deny('SUBJECT_ERASED'),
+          consentMissing: deny('CONSENT_MISSING'),
+          guardianConsentMissing: deny('GUARDIAN_CONSENT_MISSING'),
+          description: Object.freeze({ decision, mask, reason, basis, rule: ruleName, conditions }),
+        }),
+      ]);
+    }
+    nodes.set(
+      purpose.name,
+      Object.freeze({
+        resolution: Object.freeze({ ok: true as const, purpose: purpose.name as Purpose, basis, caseRefRequired: purpose.caseRefRequired }),
+        consentBased,
+        coveredBy: new Set(lineage),
+        cells: lookup(cells),
+      }),
+    );
+  }
+
+  return Object.freeze({
+    version: doc.version,
+    purposes: Object.freeze([...nodes.keys()] as Purpose[]),
+    categories: Object.freeze(doc.categories.map((c) => c.name as Category)),
+    purposeTree: new Set(definitions.keys()),
+    nodes: lookup(nodes),
+  });
+}
+
+/** The purpose, then its parent, up to the root. */
+function ancestry(purpose: PurposeDefinition, definitions: ReadonlyMap<string, PurposeDefinition>): string[] {
+  const lineage: string[] = [];
+  for (let p: PurposeDefinition | undefined = purpose; p; p = p.parent === null ? undefined : definitions.get(p.parent)) {
+    lineage.push(p.name);
+  }
+  return lineage;
+}
+
+function nodeOf(policy: CompiledPolicy, purpose: Purpose): PurposeNode {
+  const node = policy.nodes[purpose];
+  // Purposes arrive through resolvePurpose; anything else here is a programming error.
+  if (!node) throw new Error(`purpose "${purpose}" is not declarable in policy ${policy.version}`);
+  return node;
+}
+
+function cellOf(policy: CompiledPolicy, purpose: Purpose, category: Category): Cell {
+  const cell = nodeOf(policy, purpose).cells[category];
+  if (!cell) throw new Error(`category "${category}" is not in policy ${policy.version}`);
+  return cell;
+}
+
+/**
+ * Decides one field: the table cell, then the subject conditions of SPEC §4 in order
+ * (erased, consent missing, guardian consent missing), then the table's own denial.
+ */
+export function decideField(policy: CompiledPolicy, purpose: Purpose, category: Category, facts: SubjectFacts): FieldDecision {
+  const cell = cellOf(policy, purpose, category);
+  if (facts.erased) return cell.erased;
+  if (cell.consentBased) {
+    if (facts.consentId === null) return cell.consentMissing;
+    if (facts.minor && !facts.consentByGuardian) return cell.guardianConsentMissing;
+  }
+  return cell.table;
+}
+
+/** The static answer for a purpose and category, with the subject conditions that could still deny it. */
+export function describeCell(policy: CompiledPolicy, purpose: Purpose, category: Category): CellDescription {
+  return cellOf(policy, purpose, category).description;
+}
+
+/** Resolves a declared purpose name; unknown names and non-declarable parents are PURPOSE_UNKNOWN. */
+export function resolvePurpose(policy: CompiledPolicy, name: string): PurposeResolution {
+  return policy.nodes[name]?.resolution ?? UNKNOWN_PURPOSE;
+}
+
+/** True when `granted` (a consent's or a registration's purpose) is the purpose itself or one of its ancestors. */
+export function purposeCovers(policy: CompiledPolicy, granted: string, purpose: Purpose): boolean {
+  return nodeOf(policy, purpose).coveredBy.has(granted);
+}
+
+/** A client may declare a purpose it is registered for, or a child of one (registered for `legal`: every `legal.*`). */
+export function clientMayDeclare(policy: CompiledPolicy, clientPurposes: readonly string[], purpose: Purpose): boolean {
+  const coveredBy = nodeOf(policy, purpose).coveredBy;
+  return clientPurposes.some((registered) => coveredBy.has(registered));
+}
+
+/** True for any purpose of the tree, parents included: the names a client may be registered for. */
+export function isRegistrablePurpose(policy: CompiledPolicy, name: string): boolean {
+  return policy.purposeTree.has(name);
+}
+
+/** True when the purpose's basis is consent, so that subject consent conditions apply. */
+export function isConsentBased(policy: CompiledPolicy, purpose: Purpose): boolean {
+  return nodeOf(policy, purpose).consentBased;
+}

@@ -1,0 +1,33 @@
+/** The policy layer: purposes, categories, the decision engine and masks. Pure; only loadPolicy reads a file. */
+export { CATEGORIES, LEGAL_BASES, MASK_KINDS, PURPOSES } from './vocabulary';
+export type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
+export { PolicyValidationError, defaultPolicyPath, loadPolicy, parsePolicy, projectRoot } from './load';
+export type { CategoryDefinition, ParseOptions, PolicyDocument, PurposeDefinition, RuleDefinition } from './load';
+export {
+  clientMayDeclare,
+  compilePolicy,
+  decideField,
+  describeCell,
+  isConsentBased,
+  isRegistrablePurpose,
+  purposeCovers,
+  resolvePurpose,
+} from './engine';
+export type { CellDescription, CompiledPolicy, Decision, FieldDecision, PurposeResolution, Reason, SubjectFacts } from './engine';
+export { MINOR_AGE, isMinorOn, subjectFacts } from './subject';
+export type { ConsentFact } from './subject';
+export {
+  COARSE_ACCURACY_M,
+  REDACTED,
+  applyMask,
+  maskAccount,
+  maskCity,
+  maskCoarse,
+  maskIpPrefix,
+  maskLast4,
+  maskName,
+  maskPhone,
+  maskPseudonym,
+  maskYear,
+} from './masks';
+export type { GeoPoint, MaskContext } from './masks';
