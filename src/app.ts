@@ -12,7 +12,7 @@ import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement
 import { checkSchemaAgainstPolicy, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
 import { compilePolicy, CompiledPolicy, defaultPolicyPath, loadPolicy } from './policy';
-import { graphqlHandler } from './http/graphql-handler';
+import { graphqlHandler, Preflight } from './http/graphql-handler';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
 
@@ -59,8 +59,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   await apollo.start();
 
   const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }];
+  // Checks between authentication and execution, in order (rate limit, trusted documents…).
+  const preflight: Preflight[] = [];
   const routes: Record<string, Route> = {
-    '/graphql': graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes }),
+    '/graphql': graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight }),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {

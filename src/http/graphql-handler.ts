@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { bearerKey } from '../callers/keys';
-import type { ClientRegistry } from '../callers/registry';
+import type { Caller, ClientRegistry } from '../callers/registry';
+import type { ErrorCode } from '../errors';
 import { now } from '../clock';
 import type { GatewayContext } from '../graphql/context';
 import { createLoaders } from '../loaders';
@@ -11,11 +12,32 @@ import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
 import { sendError } from './respond';
 
+/** A refusal decided before GraphQL runs (rate limit, untrusted document…): sent as a GraphQL error body. */
+export class Rejection extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly headers: Record<string, string> = {}, readonly extensions: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+/** What a preflight check sees: the authenticated caller and the parsed request, before Apollo. */
+export interface PreflightRequest {
+  caller: Caller;
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: IncomingMessage['headers'];
+  /** The parsed JSON body for POST; a preflight may rewrite it (e.g. a trusted document id → its text). */
+  body: unknown;
+}
+
+/** A check run in order after authentication and before execution; throws a Rejection to refuse. */
+export type Preflight = (request: PreflightRequest) => void | Promise<void>;
+
 export interface GraphQLHandlerDeps {
   apollo: ApolloServer<GatewayContext>;
   registry: ClientRegistry;
   ds: DataSource;
   bodyLimitBytes: number;
+  preflight?: Preflight[];
   /** Extra context a later stage contributes (enforcement, audit), built per request. */
   extendContext?: (ctx: GatewayContext) => object;
 }
@@ -58,6 +80,17 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
         return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON');
       }
     }
+
+    const pre: PreflightRequest = { caller, method: req.method, url, headers: req.headers, body };
+    for (const check of deps.preflight ?? []) {
+      try {
+        await check(pre);
+      } catch (e) {
+        if (e instanceof Rejection) return sendError(res, e.code, e.message, e.headers, e.extensions);
+        throw e;
+      }
+    }
+    body = pre.body;
 
     const requestId = randomUUID();
     const headers = new Map<string, string>();

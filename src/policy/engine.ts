@@ -80,6 +80,7 @@ export interface CompiledPolicy {
   readonly categories: readonly Category[];
   /** Every purpose of the tree, parents included: what a client may be registered for. */
   readonly purposeTree: ReadonlySet<string>;
+  /** Internal: the precomputed cells of each declarable purpose; read them through the functions below. */
   readonly nodes: Lookup<PurposeNode>;
 }
 

@@ -1,3 +1,4 @@
+import { characters, sliceCharacters } from './characters';
 import { maskText } from './redacted';
 
 const EMAIL = /^([^@\s]+)@([^@\s]+)$/;
@@ -6,9 +7,9 @@ const EMAIL = /^([^@\s]+)@([^@\s]+)$/;
 export function maskAccount(value: unknown): string | null {
   return maskText(value, (account) => {
     const email = EMAIL.exec(account);
-    if (email) return `${Array.from(email[1])[0]}***@${email[2]}`;
-    const chars = Array.from(account);
+    if (email) return `${sliceCharacters(characters(email[1]), 0, 1)}***@${email[2]}`;
+    const chars = characters(account);
     if (chars.length <= 4) return null;
-    return `${chars.slice(0, 2).join('')}***${chars.slice(-2).join('')}`;
+    return `${sliceCharacters(chars, 0, 2)}***${sliceCharacters(chars, -2)}`;
   });
 }

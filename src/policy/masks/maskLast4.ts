@@ -1,3 +1,4 @@
+import { characters, sliceCharacters } from './characters';
 import { maskText } from './redacted';
 
 const CARD_EXPIRY = /^\d{1,2}\/(?:\d{2}|\d{4})$/;
@@ -6,8 +7,8 @@ const CARD_EXPIRY = /^\d{1,2}\/(?:\d{2}|\d{4})$/;
 export function maskLast4(value: unknown): string | null {
   return maskText(value, (card) => {
     if (CARD_EXPIRY.test(card)) return '**/**';
-    const chars = Array.from(card);
+    const chars = characters(card);
     if (chars.length <= 4) return null;
-    return '*'.repeat(chars.length - 4) + chars.slice(-4).join('');
+    return '*'.repeat(chars.length - 4) + sliceCharacters(chars, -4);
   });
 }

@@ -1,3 +1,4 @@
+import { characters, sliceCharacters } from './characters';
 import { maskText } from './redacted';
 
 /** NAME (SPEC §4): keeps the first character of each word, `Alice Wang` → `A**** W***`, `王小明` → `王**`. */
@@ -9,9 +10,9 @@ export function maskName(value: unknown): string | null {
       .split(/(\s+)/)
       .map((part, index) => {
         if (index % 2 === 1 || part === '') return part;
-        const [initial, ...rest] = Array.from(part);
-        if (rest.length > 0) hidden = true;
-        return initial + '*'.repeat(rest.length);
+        const chars = characters(part);
+        if (chars.length > 1) hidden = true;
+        return sliceCharacters(chars, 0, 1) + '*'.repeat(chars.length - 1);
       })
       .join('');
     return hidden ? masked : null;
