@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import type { Device, Order, User } from '../../db/entities';
-import { User as UserRow } from '../../db/entities';
+import { loadUserPage } from '../../loaders/user-page';
 import { GatewayContext, rowId } from '../context';
 import { pageWindow, toConnection } from '../pagination';
 import { Device as DeviceType } from '../types/Device';
@@ -26,13 +26,7 @@ export class QueryResolver {
     @Arg('before', () => String, { nullable: true }) before?: string,
   ) {
     const w = pageWindow({ first: last != null ? null : first, after, last, before });
-    const qb = ctx.ds.getRepository(UserRow).createQueryBuilder('u');
-    if (w.afterId !== null) qb.andWhere('u.id > :afterId', { afterId: w.afterId });
-    if (w.beforeId !== null) qb.andWhere('u.id < :beforeId', { beforeId: w.beforeId });
-    const rows = await qb.orderBy('u.id', w.forward ? 'ASC' : 'DESC').take(w.size + 1).getMany();
-    for (const r of rows) ctx.loaders.userById.prime(r.id, r);
-    await ctx.loaders.subjects.addUsers(rows);
-    return toConnection(rows, w);
+    return toConnection(await loadUserPage(ctx.ds, ctx.loaders, w), w);
   }
 
   @Query(() => OrderType, { nullable: true })

@@ -1,0 +1,18 @@
+import type { DataSource } from 'typeorm';
+import { User } from '../db/entities';
+import type { PageWindow } from '../graphql/pagination';
+import type { Loaders } from './index';
+
+/**
+ * One page of users by id (size + 1 rows, for "is there more"), primed into the per-request
+ * user loader with their subjects' facts, so that nested fields and enforcement reuse them.
+ */
+export async function loadUserPage(ds: DataSource, loaders: Loaders, w: PageWindow): Promise<User[]> {
+  const qb = ds.getRepository(User).createQueryBuilder('u');
+  if (w.afterId !== null) qb.andWhere('u.id > :afterId', { afterId: w.afterId });
+  if (w.beforeId !== null) qb.andWhere('u.id < :beforeId', { beforeId: w.beforeId });
+  const rows = await qb.orderBy('u.id', w.forward ? 'ASC' : 'DESC').take(w.size + 1).getMany();
+  for (const r of rows) loaders.userById.prime(r.id, r);
+  await loaders.subjects.addUsers(rows);
+  return rows;
+}
