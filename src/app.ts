@@ -2,6 +2,7 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import { createAudit, Audit } from './audit';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
 import { openStore } from './db/data-source';
@@ -12,15 +13,21 @@ import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement
 import { checkSchemaAgainstPolicy, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
 import { compilePolicy, CompiledPolicy, defaultPolicyPath, loadPolicy } from './policy';
+import { hardening } from './hardening';
+import { consoleRoutes } from './http/console-assets';
 import { graphqlHandler, Preflight } from './http/graphql-handler';
+import { recordsDownloadRoute } from './http/records-download';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
+import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
+import { installOnboarding } from './onboarding';
 
 export interface Gateway {
   url: string;
   port: number;
   ds: DataSource;
   policy: CompiledPolicy;
+  audit: Audit;
   server: Server;
   registry: ClientRegistry;
   close(): Promise<void>;
@@ -29,6 +36,11 @@ export interface Gateway {
 export interface GatewayOptions {
   /** An already open store (tests share one); otherwise the gateway opens and migrates its own. */
   ds?: DataSource;
+  /**
+   * Serve the same schema and resolvers with enforcement and audit off. Exists only so that
+   * `npm run bench` can measure their cost (variant B); no configuration or CLI reaches it.
+   */
+  benchmarkWithoutEnforcement?: boolean;
 }
 
 /** Compose the gateway: store → schema → Apollo → HTTP. Listens on config.port (0: any free port). */
@@ -40,12 +52,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const baseSchema = buildGatewaySchema();
   const fields = sensitiveFields(baseSchema);
   checkSchemaAgainstPolicy(fields, policy);
-  const schema = enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
-  const commit: DisclosureCommit = async () => {};
+  const unenforced = options.benchmarkWithoutEnforcement === true;
+  const schema = unenforced ? baseSchema : enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
+  const audit = createAudit(ds);
+  const commit: DisclosureCommit = (d) => audit.commit(d);
+  const metrics = createMetrics({ ds, auditStats: () => audit.stats() });
 
+  const guard = hardening(config);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    purposePlugin({ policy, fields }),
-    disclosurePlugin(commit),
+    ...guard.plugins, // introspection, query limits, suggestions: refusals before the purpose is even read
+    ...(unenforced ? [] : [purposePlugin({ policy, fields }), disclosurePlugin(measuredCommit(metrics, commit))]),
     internalStatusPlugin,
   ];
   const apollo = new ApolloServer<GatewayContext>({
@@ -54,15 +70,24 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // No automatic persisted queries: a hash Apollo remembers would bypass the preflight checks (trusted documents, tokens).
+    persistedQueries: false,
     csrfPrevention: { requestHeaders: ['authorization', 'x-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
   });
   await apollo.start();
 
-  const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }];
+  const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }, audit.readiness];
   // Checks between authentication and execution, in order (rate limit, trusted documents…).
-  const preflight: Preflight[] = [];
+  const onboarding = installOnboarding({ ds, registry, policy, schema: baseSchema, fields, cacheMs: config.clientCacheMs });
+  // Untrusted documents are refused before their text is tokenised.
+  const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
-    '/graphql': graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight }),
+    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight })),
+    '/schema.graphql': onboarding.schemaRoute,
+    '/metrics': metricsRoute(metrics),
+    // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
+    ...consoleRoutes(),
+    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, registry })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {
@@ -79,8 +104,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       server.closeIdleConnections();
     });
     await apollo.stop();
+    await audit.close();
     if (ownsStore && ds.isInitialized) await ds.destroy();
     log.info('gateway stopped');
   })());
-  return { url, port, ds, policy, server, registry, close };
+  return { url, port, ds, policy, audit, server, registry, close };
 }

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { execute, parse } from 'graphql';
+import { createAudit } from '../src/audit';
+import { ClientRegistry } from '../src/callers/registry';
+import { now } from '../src/clock';
+import { Disclosure, FieldRecord } from '../src/enforcement/disclosure';
+import { enforceSchema } from '../src/enforcement/enforce-schema';
+import type { GatewayContext } from '../src/graphql/context';
+import { buildGatewaySchema } from '../src/graphql/schema';
+import { createLoaders } from '../src/loaders';
+import { Category, compilePolicy, CompiledPolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
+import { quantile, table } from './stats';
+import { BENCH_USERS, BenchStore } from './store';
+
+export const AUDIT_TARGET = Number(process.env.BENCH_AUDIT_RECORDS ?? 1_000_000);
+
+const TRAFFIC: { clientId: string; purpose: Purpose }[] = [
+  { clientId: 'mall-app', purpose: 'service.fulfilment' },
+  { clientId: 'mall-app', purpose: 'personalization' },
+  { clientId: 'pay-alipay', purpose: 'service.payment' },
+  { clientId: 'risk-engine', purpose: 'security.risk-control' },
+  { clientId: 'analytics-sdk', purpose: 'analytics' },
+  { clientId: 'docs-app', purpose: 'third-party-app' },
+  { clientId: 'account-service', purpose: 'account' },
+];
+const FIELDS: [string, string, Category][] = [
+  ['User', 'phone', 'contact.phone'], ['User', 'realName', 'identity.name'], ['User', 'city', 'location.coarse'],
+  ['Device', 'deviceId', 'device.identifier'], ['Device', 'location', 'location.precise'], ['Device', 'ipAddress', 'location.network'],
+  ['PaymentAccount', 'accountNo', 'financial.account'], ['Order', 'recipientPhone', 'contact.phone'], ['Order', 'shippingAddress', 'contact.address'],
+  ['User', 'birthDate', 'identity.birthdate'],
+];
+
+/** A synthetic request as the gateway would record it: 100 subjects × 10 categorised fields, decided by the real policy. */
+function syntheticDisclosure(policy: CompiledPolicy, n: number, at: Date, k: number): Disclosure {
+  const t = TRAFFIC[k % TRAFFIC.length];
+  const d = new Disclosure(randomUUID(), t.clientId, t.purpose, 'contract', null, policy, at, false);
+  const facts = { erased: false, minor: false, consentId: '1', consentByGuardian: false };
+  for (let i = 0; i < n; i++) {
+    const subjectId = 1 + ((k * 97 + Math.floor(i / FIELDS.length) * 13) % (BENCH_USERS + 5));
+    const [entity, field, category] = FIELDS[i % FIELDS.length];
+    const dec = decideField(policy, t.purpose, category, facts);
+    const r: FieldRecord = { subjectId, entity, entityId: String(subjectId), field, category, decision: dec.decision, mask: dec.mask, reason: dec.reason, basis: dec.basis, consentId: null };
+    d.records.push(r);
+  }
+  return d;
+}
+
+async function auditRows(store: BenchStore): Promise<number> {
+  const [row] = await store.ds.query('SELECT COUNT(*) AS n FROM audit_events');
+  return Number(row.n);
+}
+
+/**
+ * The audit's write path and its review queries: sustained writer throughput (16 concurrent
+ * producers of 1 000-record requests), then auditEvents and disclosureReport over at least
+ * AUDIT_TARGET records, p50/p99 over 100 calls each.
+ */
+export async function runAuditPhase(store: BenchStore): Promise<string> {
+  const policy = compilePolicy(loadPolicy(defaultPolicyPath()));
+  const audit = createAudit(store.ds);
+  const out: string[] = ['## Audit writer and review queries\n'];
+
+  const producers = 16;
+  const perRequest = 1000;
+  const requests = 160;
+  let k = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: producers }, async () => {
+    while (k < requests) await audit.commit(syntheticDisclosure(policy, perRequest, now(), k++));
+  }));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  out.push(`Writer, ${producers} concurrent producers × ${perRequest}-record requests: **${Math.round((requests * perRequest) / seconds).toLocaleString('en')} records/s** sustained (${requests * perRequest} records in ${seconds.toFixed(1)} s, group commit).\n`);
+
+  let have = await auditRows(store);
+  if (have < AUDIT_TARGET) {
+    process.stderr.write(`filling the audit to ${AUDIT_TARGET} records (spread over 30 days)…\n`);
+    const start = Date.now() - 30 * 86_400_000;
+    const batches = Math.ceil((AUDIT_TARGET - have) / perRequest);
+    let next = 0;
+    await Promise.all(Array.from({ length: producers }, async () => {
+      while (next < batches) {
+        const i = next++;
+        await audit.commit(syntheticDisclosure(policy, perRequest, new Date(start + Math.floor((i / batches) * 30 * 86_400_000)), i));
+      }
+    }));
+    have = await auditRows(store);
+  }
+  await audit.close();
+
+  const base = buildGatewaySchema();
+  const schema = enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
+  const caller = (await new ClientRegistry(store.ds, 0).get('security-console'))!;
+  const events = parse(`query($s: ID) @purpose(name: "audit.review") { auditEvents(filter: { subjectId: $s }, first: 50) { edges { node { id at clientId field decision } } pageInfo { hasNextPage endCursor } } }`);
+  const report = parse(`query($s: ID!) @purpose(name: "audit.review") { disclosureReport(subjectId: $s) { clientId categories purposes firstAt lastAt count } }`);
+  const time = async (document: typeof events, s: string) => {
+    const ctx: GatewayContext = { requestId: randomUUID(), caller, loaders: createLoaders(store.ds), ds: store.ds, requestTime: now(), headers: new Map() };
+    ctx.disclosure = new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false);
+    const t = process.hrtime.bigint();
+    const r = await execute({ schema, document, contextValue: ctx, variableValues: { s } });
+    if (r.errors?.length) throw new Error(JSON.stringify(r.errors));
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const rows: (string | number)[][] = [];
+  for (const [name, doc, target] of [['auditEvents(filter: {subjectId}) first page', events, 50], ['disclosureReport(subjectId)', report, 50]] as const) {
+    const ms: number[] = [];
+    for (let i = 0; i < 100; i++) ms.push(await time(doc, String(1 + ((i * 7919) % (BENCH_USERS + 5)))));
+    rows.push([name, quantile(ms, 0.5).toFixed(1), quantile(ms, 0.99).toFixed(1), `< ${target}`, quantile(ms, 0.99) < target ? 'met' : 'MISSED']);
+  }
+  out.push(`Review queries over ${have.toLocaleString('en')} audit records (100 calls, random subjects):\n`);
+  out.push(table(['query', 'p50 ms', 'p99 ms', 'target p99 ms', ''], rows));
+  return out.join('\n') + '\n';
+}
