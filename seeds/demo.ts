@@ -87,13 +87,14 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
     const missing = DEMO_USERS.filter((d) => !existing.some((u) => u.id === d.id));
     const ids = new Set(missing.map((u) => u.id));
     await m.insert(User, missing.map((u) => ({ createdAt: t('2026-01-01T00:00:00Z'), erasedAt: null, ...u })));
-    const own = <T extends { userId?: number }>(rows: T[]) => rows.filter((r) => ids.has(r.userId!));
+    // Copies: TypeORM writes generated ids back into the objects it inserts, and these constants must stay as they are.
+    const own = <T extends { userId?: number }>(rows: T[]) => rows.filter((r) => ids.has(r.userId!)).map((r) => ({ ...r }));
     await m.insert(PaymentAccount, own(DEMO_PAYMENT_ACCOUNTS));
     await m.insert(Device, own(DEMO_DEVICES));
     const orders = own(DEMO_ORDERS);
-    await m.insert(Order, orders);
     const orderIds = new Set(orders.map((o) => o.id));
-    await m.insert(OrderItem, DEMO_ORDER_ITEMS.filter((i) => orderIds.has(i.orderId)));
+    await m.insert(Order, orders);
+    await m.insert(OrderItem, DEMO_ORDER_ITEMS.filter((i) => orderIds.has(i.orderId)).map((i) => ({ ...i })));
     const consents = own(DEMO_CONSENTS);
     if (consents.length) await m.insert(Consent, consents);
   });

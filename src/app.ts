@@ -69,6 +69,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     plugins,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // server.ts owns SIGTERM/SIGINT: a second stop() from Apollo's own handler would never resolve.
+    stopOnTerminationSignals: false,
     introspection: true,
     // No automatic persisted queries: a hash Apollo remembers would bypass the preflight checks (trusted documents, tokens).
     persistedQueries: false,

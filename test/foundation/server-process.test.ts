@@ -1,0 +1,129 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dropDatabase, freshDatabaseUrl, usingMysql } from '../helpers/store';
+import { LEGAL } from './legal';
+
+/**
+ * `npm start` as an operator runs it (node dist/src/server.js): the embedded default
+ * creates, migrates and seeds its SQLite file and prints the URL and the demo keys; on
+ * MySQL/MariaDB it migrates but never loads demo keys; SIGTERM shuts it down cleanly.
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
+
+interface Running { child: ChildProcess; url: string; stdout: () => string; exited: Promise<number | null> }
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...extra };
+  if (!extra.DATABASE_URL) delete env.DATABASE_URL;
+  if (!extra.PSEUDONYM_SECRET) delete env.PSEUDONYM_SECRET;
+  return env;
+}
+
+/** Start the server and wait for the line that says where it serves. */
+function start(env: NodeJS.ProcessEnv): Promise<Running> {
+  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out}${err}`)); }, 30_000);
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
+      // Wait for the whole banner (the demo keys follow the URL on the embedded default).
+      if (m && (env.DATABASE_URL || /security-console/.test(out))) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], stdout: () => out, exited });
+      }
+    });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${out}${err}`)); });
+  });
+}
+
+async function query(url: string, key: string, q: string) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...LEGAL.headers },
+    body: JSON.stringify({ query: q }),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** SIGTERM, then the exit code; the shutdown must run to its end ("gateway stopped") within 10 s. */
+async function stop(r: Running): Promise<number | null> {
+  r.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([r.exited, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), 10_000); })]);
+  clearTimeout(timer);
+  if (code === 'timeout') {
+    r.child.kill('SIGKILL');
+    throw new Error('the server did not stop within 10 s of SIGTERM');
+  }
+  // An exit because nothing was left to do would also be 0: the log says the close completed.
+  expect(r.stdout()).toMatch(/"msg":"gateway stopped"/);
+  return code;
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'purposegate-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('embedded default (no DATABASE_URL)', () => {
+  test('first start creates, migrates and seeds the SQLite file, prints the URL and the demo keys; SIGTERM stops it with code 0', async () => {
+    const r = await start(baseEnv({ DATA_DIR: dataDir }));
+    try {
+      expect(existsSync(path.join(dataDir, 'purposegate.sqlite'))).toBe(true);
+      expect(r.stdout()).toMatch(/Loaded the demo data/);
+      for (const key of Object.values({ mall: 'demo-mall-key', legal: 'demo-legal-key', security: 'demo-security-key' })) expect(r.stdout()).toContain(key);
+      expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
+      const res = await query(r.url, LEGAL.key, '{ user(id: "1") { username phone } }');
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual({ user: { username: 'alice', phone: '13812345678' } });
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+  });
+
+  test('a second start reuses the file and its data, and loads nothing again', async () => {
+    const r = await start(baseEnv({ DATA_DIR: dataDir }));
+    try {
+      expect(r.stdout()).toMatch(/Using the demo data/);
+      const res = await query(r.url, LEGAL.key, '{ users(first: 100) { edges { node { id } } } }');
+      expect(res.body.data.users.edges).toHaveLength(5);
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+  });
+});
+
+// Defined only when the suite runs against a MySQL/MariaDB server (npm run test:mysql, .ci/run).
+if (usingMysql) describe('on MySQL/MariaDB (DATABASE_URL)', () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabaseUrl();
+  });
+  afterAll(async () => {
+    if (url) await dropDatabase(url);
+  });
+
+  test('refuses to start without PSEUDONYM_SECRET, with a one-line message', async () => {
+    await expect(start(baseEnv({ DATA_DIR: dataDir, DATABASE_URL: url }))).rejects.toThrow(/exited with 1[\s\S]*PSEUDONYM_SECRET is required/);
+  });
+
+  test('migrates the database but loads no demo keys; SIGTERM stops it with code 0', async () => {
+    const r = await start(baseEnv({ DATA_DIR: dataDir, DATABASE_URL: url, PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789' }));
+    try {
+      expect(r.stdout()).not.toMatch(/demo-\w+-key/);
+      expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
+      const res = await query(r.url, LEGAL.key, '{ user(id: "1") { id } }');
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    } finally {
+      expect(await stop(r)).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { statementCounter } from '../../src/db/statement-counter';
+import { generateUsers } from '../../seeds/generate';
+import { startTestGateway, TestGateway } from '../helpers/gateway';
+import { legalData } from './legal';
+
+/**
+ * Issue 2: the DataLoaders batch every access path, so a page of users with their orders
+ * (items, payment account), devices and payment accounts costs a fixed number of SQL
+ * statements, whatever the number of users. The gateway runs in this process, so the
+ * statements of one HTTP request are those the global counter sees while it runs.
+ */
+/** Reads: one per access path (users, consents, devices, payment accounts, orders, items, account by id) today. */
+const READ_BOUND = 10;
+/** Everything, including the audit commit of the request (a transaction of a few statements). */
+const TOTAL_BOUND = 16;
+
+let gw: TestGateway;
+beforeAll(async () => {
+  // A long client cache: after the first request, authentication costs no statement.
+  gw = await startTestGateway({ CLIENT_CACHE_MS: '600000' });
+  await generateUsers(gw.store.ds, 150, { batchSize: 100 });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const QUERY = (n: number) => `{ users(first: ${n}) { edges { node {
+  id phone
+  orders(first: 10) { edges { node { orderNo items { sku } paymentAccount { id } } } }
+  devices { deviceId }
+  paymentAccounts { accountNo }
+} } } }`;
+
+interface Measured { total: number; reads: number; statements: string[]; data: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function measure(query: string): Promise<Measured> {
+  const spy = jest.spyOn(statementCounter, 'logQuery');
+  const before = statementCounter.total;
+  try {
+    const data = await legalData(gw, query);
+    const statements = spy.mock.calls.map((c) => String(c[0]));
+    const total = statementCounter.total - before;
+    expect(statements).toHaveLength(total);
+    return { total, reads: statements.filter((s) => /^\s*(SELECT|WITH)\b/i.test(s)).length, statements, data };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+test('the counter sees the gateway\'s statements', async () => {
+  const { reads } = await measure('{ user(id: "1") { id phone } }');
+  expect(reads).toBeGreaterThanOrEqual(1);
+});
+
+test('5 users and 100 users cost the same, small number of statements', async () => {
+  await measure(QUERY(1)); // warm the client cache
+  const five = await measure(QUERY(5));
+  const hundred = await measure(QUERY(100));
+
+  // The answers are complete: every user with their orders, items, devices and accounts.
+  const users = hundred.data.users.edges.map((e: { node: unknown }) => e.node);
+  expect(users).toHaveLength(100);
+  const generated = users.filter((u: { id: string }) => Number(u.id) > 5);
+  expect(generated.length).toBe(95);
+  for (const u of generated) {
+    expect(u.phone).toMatch(/^13\d{9}$/);
+    expect(u.orders.edges).toHaveLength(2);
+    for (const o of u.orders.edges) {
+      expect(o.node.items).toHaveLength(2);
+      expect(o.node.paymentAccount).not.toBeNull();
+    }
+    expect(u.devices).toHaveLength(1);
+    expect(u.paymentAccounts).toHaveLength(1);
+  }
+  expect(five.data.users.edges).toHaveLength(5);
+
+  expect(hundred.reads).toBe(five.reads);
+  expect(hundred.total).toBe(five.total);
+  expect(hundred.reads).toBeLessThanOrEqual(READ_BOUND);
+  expect(hundred.total).toBeLessThanOrEqual(TOTAL_BOUND);
+});
+
+test('the same holds for one user and for user(id) entry points', async () => {
+  const one = await measure(QUERY(1));
+  const hundred = await measure(QUERY(100));
+  expect(one.reads).toBe(hundred.reads);
+  expect(one.total).toBe(hundred.total);
+
+  // Twelve aliases stay under the default alias limit.
+  const byId = (ids: number[]) => `{ ${ids.map((id) => `u${id}: user(id: "${id}") { id devices { id } paymentAccounts { id } orders { edges { node { id } } } }`).join(' ')} }`;
+  const many = await measure(byId(Array.from({ length: 12 }, (_, i) => i + 1)));
+  const few = await measure(byId([1, 2]));
+  expect(Object.keys(many.data)).toHaveLength(12);
+  expect(many.reads).toBe(few.reads);
+  expect(many.reads).toBeLessThanOrEqual(READ_BOUND);
+});
