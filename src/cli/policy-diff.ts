@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import type { DataSource } from 'typeorm';
+import { ClientRegistry } from '../callers/registry';
+import { loadCheckContext } from '../onboarding/check-context';
+import { diffPolicies } from '../onboarding/policy-diff';
+import { PolicyImpact, replayAudit } from '../onboarding/policy-impact';
+import { policyReport } from '../onboarding/policy-report';
+import { compilePolicy, loadPolicy } from '../policy';
+import { runCli, withStore } from './store';
+
+export interface PolicyDiffCliDeps {
+  withStore: <T>(fn: (ds: DataSource) => Promise<T>) => Promise<T>;
+  out: (text: string) => void;
+  /** Where the --impact progress bar goes (stderr); null for none. */
+  progress: NodeJS.WritableStream | null;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+  return n;
+}
+
+/**
+ * `policy:diff <old> <new> [--impact --days N]` (SPEC §10): the cells that change between two
+ * policy files, with the clients registered for each purpose, and optionally how the audit of
+ * the last N days would have been decided under the new file; Markdown on stdout.
+ */
+export function policyDiffProgram(deps: PolicyDiffCliDeps): Command {
+  return new Command('policy:diff')
+    .description('Review a policy change: the (purpose, category) cells that widen, narrow or change mask, as Markdown')
+    .argument('<old>', 'the current policy file')
+    .argument('<new>', 'the proposed policy file')
+    .option('--impact', 'replay the audit of the last --days days under the new policy')
+    .option('--days <n>', 'the window replayed by --impact', positive, 30)
+    .action(async (oldFile: string, newFile: string, o: { impact?: boolean; days: number }) => {
+      // The proposed file is validated as the gateway would validate it at start; the old one may predate this build's vocabulary.
+      const before = compilePolicy(loadPolicy(oldFile, { checkVocabulary: false }));
+      const after = loadCheckContext(newFile).policy;
+      const diff = diffPolicies(before, after);
+      await deps.withStore(async (ds) => {
+        const clients = await new ClientRegistry(ds, 0).list();
+        let impact: { days: number; result: PolicyImpact } | undefined;
+        if (o.impact) {
+          const bar = deps.progress
+            ? new SingleBar({ format: 'audit records {bar} {value}/{total} {percentage}% | {eta_formatted} left', stream: deps.progress, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic)
+            : null;
+          try {
+            const result = await replayAudit(ds, after, { days: o.days, onTotal: (total) => bar?.start(total, 0), onProgress: (done) => bar?.update(done) });
+            impact = { days: o.days, result };
+          } finally {
+            bar?.stop();
+          }
+        }
+        deps.out(policyReport({ diff, before, after, files: { old: oldFile, new: newFile }, clients, impact }));
+      });
+    });
+}
+
+if (require.main === module) {
+  runCli(async () => void (await policyDiffProgram({ withStore, out: (t) => process.stdout.write(t), progress: process.stderr }).parseAsync(process.argv)));
+}

@@ -1,0 +1,13 @@
+import { checkSchemaAgainstPolicy, sensitiveFields } from '../enforcement/sensitive-fields';
+import { buildGatewaySchema } from '../graphql/schema';
+import { compilePolicy, defaultPolicyPath, loadPolicy } from '../policy';
+import type { CheckContext } from './check-operation';
+
+/** The check context a command line tool uses: the gateway's schema and policy file, validated as at start. */
+export function loadCheckContext(policyFile: string = process.env.POLICY_FILE || defaultPolicyPath()): CheckContext {
+  const policy = compilePolicy(loadPolicy(policyFile));
+  const schema = buildGatewaySchema();
+  const fields = sensitiveFields(schema);
+  checkSchemaAgainstPolicy(fields, policy);
+  return { schema, fields, policy };
+}

@@ -1,0 +1,71 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { now } from '../clock';
+import { ErasureNotice, ErasureNoticeStatus } from '../db/entities/ErasureNotice';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Opens one notice per recipient of an erased subject's data, inside the caller's transaction.
+ * Idempotent: a recipient that already has a notice for the subject keeps it (and its state).
+ */
+export async function openErasureNotices(m: EntityManager, userId: number, recipients: readonly string[], at: Date = now()): Promise<void> {
+  const clientIds = [...new Set(recipients)];
+  if (!clientIds.length) return;
+  await m.createQueryBuilder().insert().into(ErasureNotice)
+    .values(clientIds.map((clientId) => ({ userId, clientId, status: 'OPEN' as const, openedAt: at, acknowledgedAt: null, acknowledgedRequestId: null })))
+    // On a duplicate (subject, client) only: keep the row as it is. (INSERT IGNORE would also swallow other errors on MySQL.)
+    .orUpdate(['user_id'], ['user_id', 'client_id'])
+    .execute();
+}
+
+/**
+ * Runs an erasure `mark` (which writes the erasure and returns its recipients) and opens
+ * their notices in one transaction: either the subject is erased and every recipient has its
+ * notice, or neither. `mark` gets the transaction as its store.
+ */
+export async function eraseWithNotices<R extends { userId: number; recipients: readonly { clientId: string }[] } | null>(
+  ds: DataSource,
+  mark: (store: DataSource) => Promise<R>,
+): Promise<R> {
+  return ds.transaction(async (m) => {
+    // The erasure functions read and write through getRepository/query, which the transaction's manager provides.
+    const receipt = await mark(m as unknown as DataSource);
+    if (receipt) await openErasureNotices(m, receipt.userId, receipt.recipients.map((r) => r.clientId));
+    return receipt;
+  });
+}
+
+/** Whole days a notice has been (or was, until acknowledged) open. */
+export function ageDays(notice: Pick<ErasureNotice, 'openedAt' | 'acknowledgedAt'>, today: Date = now()): number {
+  const end = notice.acknowledgedAt ?? today;
+  return Math.max(0, Math.floor((new Date(end).getTime() - new Date(notice.openedAt).getTime()) / DAY_MS));
+}
+
+export interface NoticeFilter {
+  readonly clientId?: string | null;
+  readonly status?: ErasureNoticeStatus | null;
+  readonly subjectId?: number | null;
+}
+
+/** Notices, oldest first. */
+export async function listErasureNotices(ds: DataSource, filter: NoticeFilter): Promise<ErasureNotice[]> {
+  return ds.getRepository(ErasureNotice).find({
+    where: {
+      ...(filter.clientId ? { clientId: filter.clientId } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.subjectId != null ? { userId: filter.subjectId } : {}),
+    },
+    order: { openedAt: 'ASC', id: 'ASC' },
+  });
+}
+
+/**
+ * The recipient confirms deletion. Idempotent: acknowledging again changes nothing and
+ * returns the notice as first acknowledged. Null when the client has no such notice.
+ */
+export async function acknowledgeErasureNotice(ds: DataSource, noticeId: number, clientId: string, requestId: string): Promise<ErasureNotice | null> {
+  const repo = ds.getRepository(ErasureNotice);
+  // The status condition makes concurrent acknowledgements agree on one time.
+  await repo.update({ id: noticeId, clientId, status: 'OPEN' }, { status: 'ACKNOWLEDGED', acknowledgedAt: now(), acknowledgedRequestId: requestId });
+  return repo.findOne({ where: { id: noticeId, clientId } });
+}

@@ -1,0 +1,96 @@
+import { Category, CompiledPolicy, Decision, describeCell, isConsentBased, MaskKind, Purpose, resolvePurpose } from '../policy';
+
+/** What one (purpose, category) cell gives, or null where the purpose or category does not exist (nothing is disclosed). */
+export interface CellOutcome {
+  readonly decision: Decision;
+  readonly mask: MaskKind | null;
+}
+
+export type CellChangeKind = 'widens' | 'narrows' | 'changes mask';
+
+export interface CellChange {
+  readonly purpose: string;
+  readonly category: string;
+  readonly change: CellChangeKind;
+  readonly old: CellOutcome | null;
+  readonly new: CellOutcome | null;
+}
+
+export type PurposeChangeKind = 'added' | 'removed' | 'now needs consent' | 'no longer needs consent' | 'changes basis' | 'now needs a case reference' | 'no longer needs a case reference';
+
+export interface PurposeChange {
+  readonly purpose: string;
+  readonly change: PurposeChangeKind;
+  readonly old: string | null;
+  readonly new: string | null;
+}
+
+export interface PolicyDiff {
+  readonly oldVersion: string;
+  readonly newVersion: string;
+  readonly purposes: readonly PurposeChange[];
+  readonly cells: readonly CellChange[];
+}
+
+/** DENY → MASK → ALLOW: more is disclosed further right. */
+const RANK: Record<Decision, number> = { DENY: 0, MASK: 1, ALLOW: 2 };
+
+/** How a cell changes from `a` to `b`, or null when it does not. */
+export function compareOutcomes(a: CellOutcome, b: CellOutcome): CellChangeKind | null {
+  if (RANK[b.decision] > RANK[a.decision]) return 'widens';
+  if (RANK[b.decision] < RANK[a.decision]) return 'narrows';
+  return a.decision === 'MASK' && a.mask !== b.mask ? 'changes mask' : null;
+}
+
+const NOTHING: CellOutcome = Object.freeze({ decision: 'DENY', mask: null });
+
+function outcomeIn(policy: CompiledPolicy, purpose: string, category: string): CellOutcome | null {
+  if (!resolvePurpose(policy, purpose).ok || !policy.categories.includes(category as Category)) return null;
+  const cell = describeCell(policy, purpose as Purpose, category as Category);
+  return { decision: cell.decision, mask: cell.mask };
+}
+
+function union<T>(a: readonly T[], b: readonly T[]): T[] {
+  return [...new Set([...a, ...b])];
+}
+
+/** Changes to what can be declared and on which basis: a purpose that stops resting on consent discloses more. */
+function purposeChanges(before: CompiledPolicy, after: CompiledPolicy): PurposeChange[] {
+  const out: PurposeChange[] = [];
+  for (const purpose of union(before.purposes, after.purposes)) {
+    const a = resolvePurpose(before, purpose);
+    const b = resolvePurpose(after, purpose);
+    if (!a.ok && b.ok) out.push({ purpose, change: 'added', old: null, new: b.basis });
+    else if (a.ok && !b.ok) out.push({ purpose, change: 'removed', old: a.basis, new: null });
+    else if (a.ok && b.ok) {
+      if (a.basis !== b.basis) {
+        const wasConsent = isConsentBased(before, a.purpose);
+        const isConsent = isConsentBased(after, b.purpose);
+        const change = wasConsent === isConsent ? 'changes basis' : isConsent ? 'now needs consent' : 'no longer needs consent';
+        out.push({ purpose, change, old: a.basis, new: b.basis });
+      }
+      if (a.caseRefRequired !== b.caseRefRequired) {
+        out.push({ purpose, change: b.caseRefRequired ? 'now needs a case reference' : 'no longer needs a case reference', old: String(a.caseRefRequired), new: String(b.caseRefRequired) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every (purpose, category) cell whose decision or mask differs between two policies, in
+ * the new policy's purpose and category order. A purpose or category that exists on one
+ * side only counts as DENY on the other: it could not be disclosed there.
+ */
+export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): PolicyDiff {
+  const cells: CellChange[] = [];
+  for (const purpose of union(after.purposes, before.purposes)) {
+    for (const category of union(after.categories, before.categories)) {
+      const a = outcomeIn(before, purpose, category);
+      const b = outcomeIn(after, purpose, category);
+      const change = compareOutcomes(a ?? NOTHING, b ?? NOTHING);
+      if (change) cells.push({ purpose, category, change, old: a, new: b });
+    }
+  }
+  return { oldVersion: before.version, newVersion: after.version, purposes: purposeChanges(before, after), cells };
+}

@@ -1,0 +1,91 @@
+import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose } from '../policy';
+import type { CellOutcome, PolicyDiff } from './policy-diff';
+import type { PolicyImpact } from './policy-impact';
+
+export interface ReportInput {
+  readonly diff: PolicyDiff;
+  readonly before: CompiledPolicy;
+  readonly after: CompiledPolicy;
+  readonly files: { readonly old: string; readonly new: string };
+  /** Registered clients: who is affected by each purpose's changes. */
+  readonly clients: readonly { readonly id: string; readonly purposes: readonly string[] }[];
+  readonly impact?: { readonly days: number; readonly result: PolicyImpact };
+}
+
+const code = (s: string) => `\`${s}\``;
+const cell = (o: CellOutcome | null) => (o === null ? 'not declarable' : o.decision === 'MASK' ? `MASK ${o.mask}` : o.decision);
+const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const ORDER = { widens: 0, narrows: 1, 'changes mask': 2 } as const;
+
+/** The clients that may declare a purpose under whichever policy defines it (the new one first). */
+function registeredFor(input: ReportInput, purpose: string): string {
+  const policy = resolvePurpose(input.after, purpose).ok ? input.after : input.before;
+  const ids = input.clients.filter((c) => clientMayDeclare(policy, c.purposes, purpose as Purpose)).map((c) => code(c.id));
+  return ids.length ? ids.join(', ') : 'none';
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/**
+ * The review of a policy change as Markdown, fit for the notice that the privacy policy's
+ * amendment clause (its §9) requires before a widening change.
+ */
+export function policyReport(input: ReportInput): string {
+  const { diff } = input;
+  const widens = diff.cells.filter((c) => c.change === 'widens').length;
+  const narrows = diff.cells.filter((c) => c.change === 'narrows').length;
+  const masks = diff.cells.filter((c) => c.change === 'changes mask').length;
+  const out: string[] = [
+    `# Policy change: ${code(diff.oldVersion)} → ${code(diff.newVersion)}`,
+    '',
+    ...table(['', 'file', 'version'], [['old', code(input.files.old), code(diff.oldVersion)], ['new', code(input.files.new), code(diff.newVersion)]]),
+    '',
+    `**${count(widens, 'cell')} ${widens === 1 ? 'widens' : 'widen'}, ${count(narrows, 'cell')} ${narrows === 1 ? 'narrows' : 'narrow'}, ${count(masks, 'cell')} ${masks === 1 ? 'changes' : 'change'} mask.**`,
+  ];
+  const widensPurpose = diff.purposes.some((p) => p.change === 'added' || p.change === 'no longer needs consent' || p.change === 'no longer needs a case reference');
+  if (widens || widensPurpose) {
+    out.push('', 'This change discloses more personal data than the current policy: under §9 of the privacy policy (amendments and notices), data subjects must be notified, prominently, before it takes effect.');
+  }
+
+  if (diff.purposes.length) {
+    out.push('', '## Purposes', '', ...table(['purpose', 'change', 'old', 'new', 'clients registered'],
+      diff.purposes.map((p) => [code(p.purpose), p.change, p.old ?? '—', p.new ?? '—', registeredFor(input, p.purpose)])));
+  }
+
+  out.push('', '## Cells', '');
+  if (!diff.cells.length) out.push('No (purpose, category) cell changes.');
+  else {
+    const cells = [...diff.cells].sort((a, b) => ORDER[a.change] - ORDER[b.change]);
+    out.push(...table(['purpose', 'category', 'change', 'old', 'new', 'clients registered'],
+      cells.map((c) => [code(c.purpose), code(c.category), c.change === 'changes mask' ? c.change : `**${c.change}**`, cell(c.old), cell(c.new), registeredFor(input, c.purpose)])));
+  }
+
+  if (input.impact) {
+    out.push('', ...impactSection(input.impact.days, input.impact.result));
+    const nowConsent = diff.purposes.filter((p) => p.change === 'now needs consent').map((p) => code(p.purpose));
+    // Records of a purpose that did not ask for consent do not say whether the subject had one.
+    if (nowConsent.length) out.push('', `Records of ${nowConsent.join(', ')}, which now needs consent, are replayed as if every subject had consented: an upper bound on what the new policy discloses.`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function impactSection(days: number, impact: PolicyImpact): string[] {
+  const out = [
+    `## Impact on the last ${count(days, 'day')} of audit`,
+    '',
+    `${count(impact.records, 'audit record')} from ${impact.since.toISOString()} to ${impact.until.toISOString()}, decided again under the new policy from the facts each record keeps ` +
+      '(purpose, category, client, reason): a record denied because the subject was erased, or lacked a consent or a guardian\'s consent, stays denied wherever the new policy still asks for it.',
+    '',
+  ];
+  if (!impact.changed) return [...out, 'No disclosure would have been decided differently.'];
+  out.push(
+    `**${count(impact.changed, 'disclosure')} would have been decided differently**: ${impact.widens.toLocaleString('en-US')} would disclose more, ` +
+      `${impact.narrows.toLocaleString('en-US')} less, ${impact.masks.toLocaleString('en-US')} with another mask.`,
+    '',
+    ...table(['client', 'category', 'records', 'changed', 'widens', 'narrows', 'changes mask'],
+      impact.rows.map((r) => [code(r.clientId), code(r.category), String(r.records), String(r.changed), String(r.widens), String(r.narrows), String(r.masks)])),
+  );
+  return out;
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import { bearerKey } from '../callers/keys';
+import type { ClientRegistry } from '../callers/registry';
+import type { SensitiveField } from '../enforcement/sensitive-fields';
+import { sendError } from '../http/respond';
+import type { Route } from '../http/server';
+import { clientMayDeclare, CompiledPolicy, resolvePurpose } from '../policy';
+import { ClientSchemaCache, clientSchemaSdl } from './client-schema';
+
+export interface SchemaRouteDeps {
+  registry: ClientRegistry;
+  policy: CompiledPolicy;
+  /** The gateway's schema, with its @sensitive directives. */
+  schema: GraphQLSchema;
+  fields: ReadonlyMap<string, SensitiveField>;
+}
+
+/**
+ * `GET /schema.graphql` (SPEC §10): with a client key and `X-Purpose`, the SDL annotated for
+ * that client and purpose. The purpose is refused as a GraphQL request would refuse it
+ * (PURPOSE_REQUIRED, PURPOSE_UNKNOWN, PURPOSE_NOT_PERMITTED); no case reference is needed to read a schema.
+ */
+export function schemaRoute({ registry, policy, schema, fields }: SchemaRouteDeps): Route {
+  const cache = new ClientSchemaCache();
+  return async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', 'Use GET', { allow: 'GET, HEAD' });
+    const key = bearerKey(req.headers.authorization);
+    const caller = key ? await registry.authenticate(key) : null;
+    if (!caller) return sendError(res, 'UNAUTHENTICATED', key ? 'Unknown or revoked client key' : 'Send "Authorization: Bearer <client key>"', { 'www-authenticate': 'Bearer' });
+    const name = String(req.headers['x-purpose'] ?? '').trim();
+    if (!name) return sendError(res, 'PURPOSE_REQUIRED', 'Send X-Purpose: the purpose to annotate the schema for');
+    const resolved = resolvePurpose(policy, name);
+    if (!resolved.ok) return sendError(res, 'PURPOSE_UNKNOWN', `"${name.slice(0, 64)}" is not a purpose that can be declared; declare a specific purpose such as "service.fulfilment"`);
+    if (!clientMayDeclare(policy, caller.purposes, resolved.purpose)) {
+      return sendError(res, 'PURPOSE_NOT_PERMITTED', `Client "${caller.id}" is not registered for purpose "${resolved.purpose}"`);
+    }
+    const sdl = cache.get(caller.id, resolved.purpose, policy.version, () => clientSchemaSdl(schema, fields, policy, caller.id, resolved.purpose));
+    const etag = `"${createHash('sha256').update(sdl).digest('base64url').slice(0, 27)}"`;
+    const headers = { etag, 'cache-control': 'private, no-cache', vary: 'Authorization, X-Purpose' };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      return void res.end();
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(sdl) });
+    res.end(req.method === 'HEAD' ? undefined : sdl);
+  };
+}

@@ -1,0 +1,104 @@
+import { buildSchema } from 'graphql';
+import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
+
+/** SPEC §10 `GET /schema.graphql`: the SDL as one client sees it for one purpose. */
+let gw: TestGateway;
+beforeAll(async () => { gw = await startTestGateway(); });
+afterAll(async () => { await gw?.close(); });
+
+async function schemaFor(key: string | null, purpose?: string, headers: Record<string, string> = {}) {
+  const h: Record<string, string> = { ...headers };
+  if (key) h.authorization = `Bearer ${key}`;
+  if (purpose) h['x-purpose'] = purpose;
+  const res = await fetch(`${gw.url}/schema.graphql`, { headers: h });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The annotation at the end of `Type.field`'s line. */
+function annotation(sdl: string, type: string, field: string): string {
+  const block = sdl.slice(sdl.indexOf(`\ntype ${type} {`));
+  const line = block.split('\n').find((l) => l.trimStart().startsWith(`${field}:`) || l.trimStart().startsWith(`${field}(`));
+  const at = line?.indexOf(' # ') ?? -1;
+  return line && at >= 0 ? line.slice(at + 1) : '';
+}
+
+describe('pay-alipay for service.payment', () => {
+  let sdl: string;
+  beforeAll(async () => {
+    const r = await schemaFor(KEYS.alipay, 'service.payment');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    sdl = r.text;
+  });
+
+  it('says who and what it is for', () => {
+    expect(sdl.split('\n')[0]).toBe('# PurposeGate schema for client "pay-alipay", purpose "service.payment" (basis contract), policy 2026-11-01.1.');
+  });
+
+  it.each([
+    ['User', 'realName', '# MASK NAME'],
+    ['User', 'phone', '# DENY PURPOSE_FORBIDS'],
+    ['User', 'username', '# ALLOW'],
+    ['PaymentAccount', 'accountNo', '# MASK ACCOUNT # BANK_CARD rows (financial.card): ALLOW'],
+    ['PaymentAccount', 'cardExpiry', '# ALLOW'],
+    ['Device', 'deviceId', '# MASK PSEUDONYM'],
+    ['Device', 'ipAddress', '# MASK IP_PREFIX'],
+    ['Order', 'shippingAddress', '# DENY PURPOSE_FORBIDS'],
+    ['User', 'id', ''],
+    ['User', 'orders', ''],
+  ])('%s.%s → %s', (type, field, expected) => {
+    expect(annotation(sdl, type, field)).toBe(expected);
+  });
+
+  it('is valid SDL of the gateway schema, @sensitive categories kept', () => {
+    const schema = buildSchema(sdl);
+    expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(expect.arrayContaining(['user', 'users', 'order', 'device', 'checkOperation']));
+    expect(sdl).toContain('phone: String @sensitive(category: "contact.phone") # DENY PURPOSE_FORBIDS');
+  });
+});
+
+describe('mall-app for two purposes', () => {
+  it('service.after-sales: masks, no consent needed', async () => {
+    const { text } = await schemaFor(KEYS.mall, 'service.after-sales');
+    expect(annotation(text, 'Order', 'recipientPhone')).toBe('# MASK PHONE');
+    expect(annotation(text, 'Order', 'shippingAddress')).toBe('# MASK CITY');
+    expect(annotation(text, 'User', 'city')).toBe('# ALLOW');
+    expect(text.split('\n').filter((l) => l.includes('@sensitive') && l.includes('needs consent'))).toEqual([]);
+  });
+
+  it('personalization: consent-basis cells say so, denied ones do not', async () => {
+    const { text } = await schemaFor(KEYS.mall, 'personalization');
+    expect(text).toContain('purpose "personalization" (basis consent)');
+    expect(annotation(text, 'User', 'city')).toBe('# ALLOW # needs consent');
+    expect(annotation(text, 'User', 'birthDate')).toBe('# MASK YEAR # needs consent');
+    expect(annotation(text, 'Device', 'location')).toBe('# MASK COARSE # needs consent');
+    expect(annotation(text, 'User', 'phone')).toBe('# DENY PURPOSE_FORBIDS');
+  });
+});
+
+it('a legal purpose notes the case reference it will need', async () => {
+  const { status, text } = await schemaFor(KEYS.legal, 'legal.criminal-investigation');
+  expect(status).toBe(200);
+  expect(text).toContain('# Requests under this purpose need a case reference');
+  expect(annotation(text, 'Device', 'location')).toBe('# ALLOW');
+});
+
+it('is cached per client, purpose and policy version, with an ETag', async () => {
+  const first = await schemaFor(KEYS.alipay, 'service.payment');
+  const again = await schemaFor(KEYS.alipay, 'service.payment', { 'if-none-match': first.headers.get('etag')! });
+  expect(again.status).toBe(304);
+  expect((await schemaFor(KEYS.risk, 'security.risk-control')).headers.get('etag')).not.toBe(first.headers.get('etag'));
+});
+
+it.each([
+  ['no key', null, 'service.payment', 401, 'UNAUTHENTICATED'],
+  ['an unknown key', 'nope', 'service.payment', 401, 'UNAUTHENTICATED'],
+  ['no purpose', KEYS.alipay, undefined, 400, 'PURPOSE_REQUIRED'],
+  ['an unknown purpose', KEYS.alipay, 'service.teleport', 400, 'PURPOSE_UNKNOWN'],
+  ['a parent purpose', KEYS.alipay, 'service', 400, 'PURPOSE_UNKNOWN'],
+  ['a purpose the client is not registered for', KEYS.alipay, 'service.fulfilment', 403, 'PURPOSE_NOT_PERMITTED'],
+])('%s is refused as a request would be', async (_name, key, purpose, status, code) => {
+  const r = await schemaFor(key, purpose);
+  expect(r.status).toBe(status);
+  expect(JSON.parse(r.text).errors[0].extensions.code).toBe(code);
+});

@@ -1,0 +1,100 @@
+import { requestErasure } from '../../src/audit/erasure';
+import { fixedClock, useClock } from '../../src/clock';
+import { User } from '../../src/db/entities';
+import { eraseWithNotices } from '../../src/onboarding/erasure-notices';
+import { KEYS, startTestGateway, TestGateway, TEST_TODAY } from '../helpers/gateway';
+
+/** SPEC §10 erasure notices over HTTP: opened by requestErasure, seen and acknowledged by each recipient, reviewed by auditors. */
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+  // Bob's data reaches mall-app (ALLOW) and pay-alipay (MASK); docs-app asks too but is denied, so it received nothing.
+  expect((await gw.gql(KEYS.mall, '{ user(id: 2) { phone } }', { purpose: 'service.fulfilment' })).body.data.user.phone).toBe('13987654321');
+  expect((await gw.gql(KEYS.alipay, '{ user(id: 2) { realName } }', { purpose: 'service.payment' })).body.data.user.realName).toBe('B** L*');
+  expect((await gw.gql(KEYS.docs, '{ user(id: 2) { phone } }', { purpose: 'third-party-app' })).body.data.user.phone).toBeNull();
+});
+afterAll(async () => { await gw?.close(); });
+
+const NOTICE = 'id subjectId clientId status openedAt acknowledgedAt ageDays';
+const notices = (key: string, args = '', headers: Record<string, string> = {}) => gw.gql(key, `{ erasureNotices${args} { ${NOTICE} } }`, { headers });
+const acknowledge = (key: string, id: string) => gw.gql(key, `mutation { acknowledgeErasure(noticeId: "${id}") { ${NOTICE} } }`);
+const review = { 'x-purpose': 'audit.review' };
+let mallNotice: string;
+let payNotice: string;
+
+it('requestErasure opens one notice per recipient, in the transaction that marks the subject erased', async () => {
+  const r = await gw.gql(KEYS.account, 'mutation { requestErasure(userId: "2") { userId recipients { clientId } } }', { purpose: 'account' });
+  expect(r.body.data.requestErasure.recipients.map((x: { clientId: string }) => x.clientId)).toEqual(['mall-app', 'pay-alipay']);
+  const all = (await notices(KEYS.security, '', review)).body.data.erasureNotices;
+  expect(all).toEqual([
+    { id: expect.any(String), subjectId: '2', clientId: 'mall-app', status: 'OPEN', openedAt: new Date(TEST_TODAY).toISOString(), acknowledgedAt: null, ageDays: 0 },
+    { id: expect.any(String), subjectId: '2', clientId: 'pay-alipay', status: 'OPEN', openedAt: new Date(TEST_TODAY).toISOString(), acknowledgedAt: null, ageDays: 0 },
+  ]);
+  [mallNotice, payNotice] = all.map((n: { id: string }) => n.id);
+});
+
+it('a recipient sees only its own notices, and may not name another client', async () => {
+  expect((await notices(KEYS.mall)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([mallNotice]);
+  expect((await notices(KEYS.mall, '(clientId: "mall-app")')).body.data.erasureNotices).toHaveLength(1);
+  expect((await notices(KEYS.docs)).body.data.erasureNotices).toEqual([]);
+  const other = await notices(KEYS.mall, '(clientId: "pay-alipay")');
+  expect([other.status, other.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
+});
+
+it('a client cannot acknowledge another client\'s notice (nor a missing one)', async () => {
+  for (const id of [mallNotice, '99999']) {
+    const r = await acknowledge(KEYS.alipay, id);
+    expect([r.status, r.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
+  }
+  expect((await notices(KEYS.mall)).body.data.erasureNotices[0].status).toBe('OPEN');
+});
+
+it('the recipient acknowledges: OPEN → ACKNOWLEDGED, and again changes nothing', async () => {
+  const restore = useClock(fixedClock('2026-11-27T09:00:00Z'));
+  try {
+    const first = (await acknowledge(KEYS.mall, mallNotice)).body.data.acknowledgeErasure;
+    expect(first).toMatchObject({ id: mallNotice, status: 'ACKNOWLEDGED', acknowledgedAt: '2026-11-27T09:00:00.000Z', ageDays: 1 });
+  } finally {
+    restore();
+  }
+  const again = (await acknowledge(KEYS.mall, mallNotice)).body.data.acknowledgeErasure;
+  expect(again).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedAt: '2026-11-27T09:00:00.000Z' });
+});
+
+it('auditors declaring audit.review see every notice with its state and age, by client and status', async () => {
+  const restore = useClock(fixedClock('2026-12-05T12:00:00Z'));
+  try {
+    const all = (await notices(KEYS.security, '', review)).body.data.erasureNotices;
+    expect(all.map((n: { clientId: string; status: string; ageDays: number }) => [n.clientId, n.status, n.ageDays])).toEqual([
+      ['mall-app', 'ACKNOWLEDGED', 1], // its age stops at the acknowledgement
+      ['pay-alipay', 'OPEN', 10],
+    ]);
+    expect((await notices(KEYS.security, '(status: OPEN)', review)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([payNotice]);
+    expect((await notices(KEYS.security, '(status: ACKNOWLEDGED, clientId: "mall-app")', review)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([mallNotice]);
+    expect((await notices(KEYS.security, '(clientId: "docs-app")', review)).body.data.erasureNotices).toEqual([]);
+    expect((await notices(KEYS.security, '(subjectId: "2")', review)).body.data.erasureNotices).toHaveLength(2);
+    expect((await notices(KEYS.security, '(subjectId: "1")', review)).body.data.erasureNotices).toEqual([]);
+  } finally {
+    restore();
+  }
+});
+
+it('an auditor that does not declare audit.review is a client like any other', async () => {
+  expect((await notices(KEYS.security)).body.data.erasureNotices).toEqual([]);
+  expect((await notices(KEYS.security, '(clientId: "mall-app")')).body.errors[0].extensions.code).toBe('FORBIDDEN');
+});
+
+it('requesting the erasure again opens no second notice and reopens none', async () => {
+  await gw.gql(KEYS.account, 'mutation { requestErasure(userId: "2") { userId } }', { purpose: 'account' });
+  const all = (await notices(KEYS.security, '', review)).body.data.erasureNotices;
+  expect(all.map((n: { id: string; status: string }) => [n.id, n.status])).toEqual([[mallNotice, 'ACKNOWLEDGED'], [payNotice, 'OPEN']]);
+});
+
+it('the subject stays unerased when its notices cannot be opened (one transaction)', async () => {
+  const ds = gw.store.ds;
+  await expect(eraseWithNotices(ds, async (store) => {
+    const receipt = await requestErasure(store, 1);
+    return receipt && { ...receipt, recipients: [{ clientId: null as unknown as string }] };
+  })).rejects.toThrow();
+  expect((await ds.getRepository(User).findOneByOrFail({ id: 1 })).erasedAt).toBeNull();
+});

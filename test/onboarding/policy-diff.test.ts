@@ -1,0 +1,186 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createAudit } from '../../src/audit';
+import { policyDiffProgram } from '../../src/cli/policy-diff';
+import { fixedClock, useClock } from '../../src/clock';
+import { Disclosure, FieldRecord } from '../../src/enforcement/disclosure';
+import { diffPolicies } from '../../src/onboarding/policy-diff';
+import { redecide, replayAudit } from '../../src/onboarding/policy-impact';
+import { Category, compilePolicy, CompiledPolicy, defaultPolicyPath, loadPolicy, parsePolicy, Purpose, resolvePurpose } from '../../src/policy';
+import { loadDemoData } from '../../seeds/demo';
+import { TEST_TODAY } from '../helpers/gateway';
+import { createTestStore, TestStore } from '../helpers/store';
+
+/** SPEC §10 `policy:diff`: the cells that change between two policy files, and the audit replayed under the new one. */
+const CURRENT = defaultPolicyPath();
+const current = readFileSync(CURRENT, 'utf8');
+
+/** The current policy with some cells of one purpose's rules replaced. */
+function edit(text: string, purpose: string, cells: Record<string, string>): string {
+  const start = text.indexOf(`\n  ${purpose}:\n`, text.indexOf('\nrules:'));
+  const end = text.indexOf('\n\n', start + 1);
+  let block = text.slice(start, end === -1 ? undefined : end);
+  for (const [category, value] of Object.entries(cells)) block = block.replace(new RegExp(`(\\n    ${category.replace('.', '\\.')}: )\\S+`), `$1${value}`);
+  return text.slice(0, start) + block + (end === -1 ? '' : text.slice(end));
+}
+
+// service.payment gets masked phones (widens); fulfilment gets only the address's city (narrows).
+let proposed = current.replace(/^version: .*$/m, 'version: "2026-12-01.1"');
+proposed = edit(proposed, 'service.payment', { 'contact.phone': 'M:PHONE' });
+proposed = edit(proposed, 'service.fulfilment', { 'contact.address': 'M:CITY' });
+
+let store: TestStore;
+let dir: string;
+let restoreClock: () => void;
+beforeAll(async () => {
+  restoreClock = useClock(fixedClock(TEST_TODAY));
+  store = await createTestStore();
+  await loadDemoData(store.ds);
+  dir = mkdtempSync(path.join(tmpdir(), 'purposegate-policy-'));
+  writeFileSync(path.join(dir, 'proposed.yaml'), proposed);
+  writeFileSync(path.join(dir, 'same.yaml'), current);
+});
+afterAll(async () => {
+  await store?.drop();
+  rmSync(dir, { recursive: true, force: true });
+  restoreClock?.();
+});
+
+async function policyDiff(...args: string[]): Promise<{ out: string; progress: string }> {
+  let out = '';
+  let progress = '';
+  const sink = { write: (chunk: string) => ((progress += chunk), true), isTTY: false } as unknown as NodeJS.WritableStream;
+  const program = policyDiffProgram({ withStore: (fn) => fn(store.ds), out: (t) => void (out += t), progress: sink });
+  program.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  await program.parseAsync(['node', 'policy:diff', ...args]);
+  return { out, progress };
+}
+
+const WIDENS = '| `service.payment` | `contact.phone` | **widens** | DENY | MASK PHONE | `pay-alipay` |';
+const NARROWS = '| `service.fulfilment` | `contact.address` | **narrows** | ALLOW | MASK CITY | `mall-app` |';
+
+describe('the diff', () => {
+  it('lists exactly the changed cells, widening first, with the clients registered for each purpose', async () => {
+    const { out } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'));
+    expect(out.split('\n')[0]).toBe('# Policy change: `2026-11-01.1` → `2026-12-01.1`');
+    expect(out).toContain('**1 cell widens, 1 cell narrows, 0 cells change mask.**');
+    expect(out).toContain('under §9 of the privacy policy (amendments and notices), data subjects must be notified, prominently, before it takes effect');
+    const rows = out.split('\n').filter((l) => l.startsWith('| `'));
+    expect(rows).toEqual([WIDENS, NARROWS]);
+    expect(out).not.toContain('## Impact');
+  });
+
+  it('says so when nothing changes, and asks for no notice', async () => {
+    const { out } = await policyDiff(CURRENT, path.join(dir, 'same.yaml'));
+    expect(out).toContain('No (purpose, category) cell changes.');
+    expect(out).not.toContain('must be notified');
+  });
+
+  it('validates the new file as the gateway does at start', async () => {
+    writeFileSync(path.join(dir, 'broken.yaml'), edit(current, 'service.payment', { 'contact.phone': 'M:SCRAMBLE' }));
+    await expect(policyDiff(CURRENT, path.join(dir, 'broken.yaml'))).rejects.toThrow(/broken\.yaml:\d+: unknown mask "SCRAMBLE" in rule service\.payment\/contact\.phone/);
+  });
+
+  it('reports mask changes, purposes that stop needing consent, and purposes added or removed', () => {
+    const before = compilePolicy(parsePolicy(current, 'old.yaml'));
+    let text = edit(current, 'personalization', { 'location.precise': 'M:PSEUDONYM' }).replace(/(  personalization:\n    basis: )consent/, '$1legitimate-interest');
+    text = text.replace(/  research:\n    basis: legitimate-interest\n    description: (.*)\n/, '  research:\n    basis: legitimate-interest\n    description: $1\n    declarable: false\n  research.open:\n    basis: legitimate-interest\n    description: Open data.\n');
+    const after = compilePolicy(parsePolicy(text, 'new.yaml', { checkVocabulary: false }));
+    const diff = diffPolicies(before, after);
+    expect(diff.purposes).toEqual([
+      { purpose: 'personalization', change: 'no longer needs consent', old: 'consent', new: 'legitimate-interest' },
+      { purpose: 'research', change: 'removed', old: 'legitimate-interest', new: null },
+      { purpose: 'research.open', change: 'added', old: null, new: 'legitimate-interest' },
+    ]);
+    expect(diff.cells.filter((c) => c.change === 'changes mask')).toEqual([
+      { purpose: 'personalization', category: 'location.precise', change: 'changes mask', old: { decision: 'MASK', mask: 'COARSE' }, new: { decision: 'MASK', mask: 'PSEUDONYM' } },
+    ]);
+    // research (one M:YEAR cell) can no longer be declared; research.open inherits it.
+    expect(diff.cells.filter((c) => c.purpose.startsWith('research'))).toEqual([
+      { purpose: 'research.open', category: 'identity.birthdate', change: 'widens', old: null, new: { decision: 'MASK', mask: 'YEAR' } },
+      { purpose: 'research', category: 'identity.birthdate', change: 'narrows', old: { decision: 'MASK', mask: 'YEAR' }, new: null },
+    ]);
+  });
+});
+
+describe('--impact', () => {
+  const policy = compilePolicy(loadPolicy(CURRENT));
+  const DAY = 86_400_000;
+  const ago = (days: number) => new Date(new Date(TEST_TODAY).getTime() - days * DAY);
+
+  /** Commits one request's records through the audit writer, as the gateway would. */
+  async function audited(clientId: string, purpose: string, at: Date, records: [Category, 'ALLOW' | 'MASK' | 'DENY', string | null, string][]) {
+    const resolved = resolvePurpose(policy, purpose);
+    if (!resolved.ok) throw new Error(purpose);
+    const d = new Disclosure(`req-${Math.random()}`, clientId, purpose as Purpose, resolved.basis, null, policy, at, false);
+    for (const [category, decision, mask, reason] of records) {
+      d.records.push({ subjectId: 1, entity: 'User', entityId: '1', field: 'f', category, decision, mask, reason, basis: resolved.basis, consentId: null } as FieldRecord);
+    }
+    const audit = createAudit(store.ds);
+    await audit.commit(d);
+    await audit.close();
+  }
+
+  beforeAll(async () => {
+    await audited('pay-alipay', 'service.payment', ago(1), [
+      ['contact.phone', 'DENY', null, 'PURPOSE_FORBIDS'], ['contact.phone', 'DENY', null, 'PURPOSE_FORBIDS'], ['contact.phone', 'DENY', null, 'PURPOSE_FORBIDS'],
+      ['contact.phone', 'DENY', null, 'SUBJECT_ERASED'], ['identity.name', 'MASK', 'NAME', 'POLICY_MASKS'],
+    ]);
+    await audited('mall-app', 'service.fulfilment', ago(2), [
+      ['contact.address', 'ALLOW', null, 'POLICY_ALLOWS'], ['contact.address', 'ALLOW', null, 'POLICY_ALLOWS'],
+      ['contact.phone', 'ALLOW', null, 'POLICY_ALLOWS'], ['contact.phone', 'ALLOW', null, 'POLICY_ALLOWS'],
+    ]);
+    await audited('mall-app', 'personalization', ago(3), [['identity.birthdate', 'DENY', null, 'CONSENT_MISSING'], ['identity.birthdate', 'MASK', 'YEAR', 'POLICY_MASKS']]);
+    // Outside a 30-day window, inside a 60-day one.
+    await audited('mall-app', 'service.fulfilment', ago(40), [['contact.address', 'ALLOW', null, 'POLICY_ALLOWS']]);
+  });
+
+  it('counts per client and category the disclosures decided differently under the new file', async () => {
+    const { out, progress } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'), '--impact', '--days', '30');
+    expect(out).toContain('## Impact on the last 30 days of audit');
+    expect(out).toContain('11 audit records from 2026-10-26T12:00:00.000Z to 2026-11-25T12:00:00.000Z');
+    expect(out).toContain('**5 disclosures would have been decided differently**: 3 would disclose more, 2 less, 0 with another mask.');
+    const impact = out.slice(out.indexOf('## Impact')).split('\n').filter((l) => l.startsWith('| `'));
+    expect(impact).toEqual([
+      '| `pay-alipay` | `contact.phone` | 4 | 3 | 3 | 0 | 0 |',
+      '| `mall-app` | `contact.address` | 2 | 2 | 0 | 2 | 0 |',
+    ]);
+    expect(progress).toMatch(/audit records .* 11\/11 100%/);
+  });
+
+  it('--days sets the window', async () => {
+    const { out } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'), '--impact', '--days', '60');
+    expect(out).toContain('| `mall-app` | `contact.address` | 3 | 3 | 0 | 3 | 0 |');
+  });
+
+  it('reads the window in keyset pages: any page size gives the same counts', async () => {
+    const after = compilePolicy(parsePolicy(proposed, 'proposed.yaml'));
+    const pages: number[] = [];
+    const small = await replayAudit(store.ds, after, { days: 30, pageSize: 2, onProgress: (done) => pages.push(done) });
+    const large = await replayAudit(store.ds, after, { days: 30 });
+    expect(small).toEqual(large);
+    expect(pages).toEqual([2, 4, 6, 8, 10, 11]);
+  });
+
+  it('an empty window replays nothing', async () => {
+    const impact = await replayAudit(store.ds, policy, { days: 1, until: ago(100) });
+    expect(impact).toMatchObject({ records: 0, changed: 0, rows: [] });
+  });
+});
+
+describe('redecide: a recorded decision under another policy, from the facts the record keeps', () => {
+  const base = compilePolicy(loadPolicy(CURRENT));
+  const noConsent: CompiledPolicy = compilePolicy(parsePolicy(current.replace(/(  personalization:\n    basis: )consent/, '$1legitimate-interest'), 'p.yaml', { checkVocabulary: false }));
+  it.each([
+    ['an erased subject stays denied', base, 'service.fulfilment', 'contact.phone', 'SUBJECT_ERASED', 'DENY'],
+    ['a missing consent stays denied while the purpose asks for consent', base, 'personalization', 'location.coarse', 'CONSENT_MISSING', 'DENY'],
+    ['a missing guardian consent stays denied while the purpose asks for consent', base, 'personalization', 'location.coarse', 'GUARDIAN_CONSENT_MISSING', 'DENY'],
+    ['a missing consent no longer denies once the purpose stops resting on consent', noConsent, 'personalization', 'location.coarse', 'CONSENT_MISSING', 'ALLOW'],
+    ['an erased subject stays denied even then', noConsent, 'personalization', 'location.coarse', 'SUBJECT_ERASED', 'DENY'],
+    ['a table denial is decided by the new table', base, 'service.payment', 'financial.card', 'PURPOSE_FORBIDS', 'ALLOW'],
+    ['a purpose the policy no longer has discloses nothing', base, 'service.teleport', 'contact.phone', 'POLICY_ALLOWS', 'DENY'],
+  ])('%s', (_name, policy, purpose, category, reason, decision) => {
+    expect(redecide(policy, { purpose, category, reason }).decision).toBe(decision);
+  });
+});
