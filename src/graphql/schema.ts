@@ -2,15 +2,20 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLSchema, specifiedDirectives } from 'graphql';
 import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
 import { purposeDirective, sensitiveDirective } from './directives';
+import { AuditResolver } from './resolvers/AuditResolver';
 import { ConsentResolver } from './resolvers/ConsentResolver';
+import { ConsoleResolver } from './resolvers/ConsoleResolver';
 import { DeviceResolver } from './resolvers/DeviceResolver';
+import { ErasureResolver } from './resolvers/ErasureResolver';
+import { OnboardingCheckResolver } from './resolvers/OnboardingCheckResolver';
+import { OnboardingNoticeResolver } from './resolvers/OnboardingNoticeResolver';
 import { OrderResolver } from './resolvers/OrderResolver';
 import { QueryResolver } from './resolvers/QueryResolver';
 import { UserResolver } from './resolvers/UserResolver';
 
 /** Resolver classes of the API; other stages (consent, audit, onboarding) add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver, AuditResolver, ErasureResolver, OnboardingCheckResolver, OnboardingNoticeResolver, ConsoleResolver];
 
 let built: GraphQLSchema | null = null;
 

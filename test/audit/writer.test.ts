@@ -1,0 +1,212 @@
+import { createAudit, Audit } from '../../src/audit';
+import { GENESIS_HASH, hashRecord } from '../../src/audit/hash';
+import { statementCounter } from '../../src/db/statement-counter';
+import { createTestStore, TestStore } from '../helpers/store';
+import { allRecords, disclosure, fieldRecord, manyRecords } from './fixtures';
+
+/**
+ * SPEC §6 at the writer: one record per field decision with the request's fields and never a
+ * value; concurrent requests coalesced into few transactions; fail-closed and self-recovering.
+ */
+let store: TestStore;
+let audit: Audit;
+beforeAll(async () => {
+  store = await createTestStore();
+  audit = createAudit(store.ds);
+});
+afterAll(async () => {
+  await audit?.close();
+  await store?.drop();
+});
+
+describe('records', () => {
+  test('one record per field decision, ALLOW, MASK and DENY, with exactly the fields of SPEC §6', async () => {
+    const d = disclosure({
+      clientId: 'legal-desk', purpose: 'legal.criminal-investigation', caseRef: 'GA-2026-0117', requestId: 'req-records-1',
+      at: '2026-11-25T12:34:56.789Z',
+      records: [
+        fieldRecord({ subjectId: 1, entity: 'User', entityId: '1', field: 'phone', category: 'contact.phone', decision: 'ALLOW', reason: 'POLICY_ALLOWS', basis: 'legal-exception' }),
+        fieldRecord({ subjectId: 1, entity: 'PaymentAccount', entityId: '2', field: 'accountNo', category: 'financial.card', decision: 'MASK', mask: 'LAST4', reason: 'POLICY_MASKS', basis: 'legal-exception' }),
+        fieldRecord({ subjectId: 5, entity: 'Device', entityId: '5', field: 'deviceId', category: 'device.identifier', decision: 'DENY', reason: 'SUBJECT_ERASED', basis: 'legal-exception' }),
+        fieldRecord({ subjectId: 1, entity: 'User', entityId: '1', field: 'city', category: 'location.coarse', decision: 'ALLOW', reason: 'POLICY_ALLOWS', basis: 'consent', consentId: '7' }),
+      ],
+    });
+    await audit.commit(d);
+    const rows = await allRecords(store.ds, 'request_id = ?', ['req-records-1']);
+    expect(rows).toHaveLength(4);
+    const common = {
+      requestId: 'req-records-1', at: '2026-11-25T12:34:56.789Z', clientId: 'legal-desk', purpose: 'legal.criminal-investigation',
+      caseRef: 'GA-2026-0117', policyVersion: d.policy.version,
+    };
+    expect(rows.map(({ id, chainId, seq, prevHash, hash, ...rest }) => rest)).toEqual([
+      { ...common, subjectId: 1, entity: 'User', entityId: '1', field: 'phone', category: 'contact.phone', decision: 'ALLOW', mask: null, reason: 'POLICY_ALLOWS', basis: 'legal-exception', consentId: null },
+      { ...common, subjectId: 1, entity: 'PaymentAccount', entityId: '2', field: 'accountNo', category: 'financial.card', decision: 'MASK', mask: 'LAST4', reason: 'POLICY_MASKS', basis: 'legal-exception', consentId: null },
+      { ...common, subjectId: 5, entity: 'Device', entityId: '5', field: 'deviceId', category: 'device.identifier', decision: 'DENY', mask: null, reason: 'SUBJECT_ERASED', basis: 'legal-exception', consentId: null },
+      { ...common, subjectId: 1, entity: 'User', entityId: '1', field: 'city', category: 'location.coarse', decision: 'ALLOW', mask: null, reason: 'POLICY_ALLOWS', basis: 'consent', consentId: '7' },
+    ]);
+    // Chained: consecutive seq on one chain, each hashed over the one before.
+    expect(new Set(rows.map((r) => r.chainId)).size).toBe(1);
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i].seq).toBe(rows[i - 1].seq + 1);
+      expect(rows[i].prevHash).toBe(rows[i - 1].hash);
+    }
+    for (const r of rows) expect(r.hash).toBe(hashRecord(r.prevHash, r));
+  });
+
+  test('the table has exactly the audit columns: nowhere to put a value', async () => {
+    const [row] = await store.ds.query('SELECT * FROM audit_events LIMIT 1');
+    expect(Object.keys(row).sort()).toEqual([
+      'at', 'basis', 'case_ref', 'category', 'chain_id', 'client_id', 'consent_id', 'decision', 'entity', 'entity_id', 'field', 'hash', 'id',
+      'mask', 'policy_version', 'prev_hash', 'purpose', 'reason', 'request_id', 'seq', 'subject_id',
+    ]);
+  });
+
+  test('a disclosure with no records commits at once, writing nothing', async () => {
+    const before = statementCounter.total;
+    const d = disclosure({ records: [] });
+    await audit.commit(d);
+    expect(statementCounter.total).toBe(before);
+  });
+
+  test('the chain starts at seq 1 from the genesis hash and is registered with its head', async () => {
+    const rows = await allRecords(store.ds);
+    expect(rows[0].seq).toBe(1);
+    expect(rows[0].prevHash).toBe(GENESIS_HASH);
+    const [chain] = await store.ds.query('SELECT * FROM audit_chains');
+    expect(chain.chain_id).toBe(rows[0].chainId);
+    expect(Number(chain.head_seq)).toBe(rows[rows.length - 1].seq);
+    expect(chain.head_hash).toBe(rows[rows.length - 1].hash);
+    expect(audit.stats()).toEqual({ queueDepth: 0, chains: 1, committedRecords: rows.length });
+  });
+});
+
+describe('group commit', () => {
+  test('50 concurrent requests are coalesced into a few transactions, each resolved after its commit', async () => {
+    const before = statementCounter.total;
+    const ds = Array.from({ length: 50 }, (_, i) => disclosure({ requestId: `req-group-${i}`, records: manyRecords(20, (i % 5) + 1) }));
+    await Promise.all(ds.map((d) => audit.commit(d)));
+    const statements = statementCounter.total - before;
+    // One request per transaction would be 50 x (BEGIN, INSERT, head, COMMIT) = 200 statements.
+    expect(statements).toBeLessThanOrEqual(8);
+    const [{ n }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id LIKE 'req-group-%'");
+    expect(Number(n)).toBe(1000);
+  });
+
+  test('a large request is written in chunks below the drivers\' parameter limits, in one transaction', async () => {
+    const d = disclosure({ requestId: 'req-large', records: manyRecords(3000, 2) });
+    const before = statementCounter.total;
+    await audit.commit(d);
+    const statements = statementCounter.total - before;
+    expect(statements).toBeGreaterThanOrEqual(4 + 2); // BEGIN, 4 INSERTs of <= 800 rows, head, COMMIT
+    expect(statements).toBeLessThanOrEqual(8);
+    const [{ n }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = 'req-large'");
+    expect(Number(n)).toBe(3000);
+  });
+});
+
+describe('fail-closed', () => {
+  test('with the store gone every commit rejects; when it returns, the writer recovers by itself', async () => {
+    const own = createAudit(store.ds);
+    await own.commit(disclosure({ requestId: 'req-before-outage' }));
+    await store.ds.destroy();
+    const during = await Promise.allSettled([1, 2, 3].map((i) => own.commit(disclosure({ requestId: `req-outage-${i}` }))));
+    expect(during.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await expect(own.readiness.check()).rejects.toThrow();
+    await store.ds.initialize();
+    await own.readiness.check();
+    await own.commit(disclosure({ requestId: 'req-after-outage', records: manyRecords(3) }));
+    const rows = await allRecords(store.ds, 'chain_id = (SELECT chain_id FROM audit_events WHERE request_id = ? LIMIT 1)', ['req-after-outage']);
+    expect(rows.map((r) => r.requestId)).toEqual(['req-before-outage', 'req-after-outage', 'req-after-outage', 'req-after-outage']);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(own.stats()).toMatchObject({ queueDepth: 0, chains: 1, committedRecords: 4 });
+    await own.close();
+  });
+
+  test('with the audit table unwritable, commits reject and nothing is half-written; after repair, it recovers', async () => {
+    const own = createAudit(store.ds);
+    await own.commit(disclosure({ requestId: 'req-before-rename' }));
+    await store.ds.query('ALTER TABLE audit_events RENAME TO audit_events_offline');
+    try {
+      await expect(own.commit(disclosure({ requestId: 'req-renamed', records: manyRecords(5) }))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+      await expect(own.readiness.check()).rejects.toThrow();
+    } finally {
+      await store.ds.query('ALTER TABLE audit_events_offline RENAME TO audit_events');
+    }
+    await own.readiness.check();
+    await own.commit(disclosure({ requestId: 'req-repaired', records: manyRecords(2) }));
+    const rows = await allRecords(store.ds, "request_id IN ('req-before-rename', 'req-renamed', 'req-repaired')");
+    expect(rows.map((r) => [r.requestId, r.seq])).toEqual([['req-before-rename', 1], ['req-repaired', 2], ['req-repaired', 3]]);
+    await own.close();
+  });
+
+  test('close() commits what is queued, then refuses', async () => {
+    const own = createAudit(store.ds, { lingerMs: 50 });
+    const pending = own.commit(disclosure({ requestId: 'req-at-close', records: manyRecords(4) }));
+    await own.close();
+    await pending;
+    expect(await allRecords(store.ds, 'request_id = ?', ['req-at-close'])).toHaveLength(4);
+    await expect(own.commit(disclosure())).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    await expect(own.readiness.check()).rejects.toThrow();
+  });
+});
+
+describe('an acknowledgement lost after the commit landed', () => {
+  test('the writer rereads its head and the chain continues without a gap or a fork', async () => {
+    const { createAuditStore } = await import('../../src/audit/store');
+    const { AuditWriter } = await import('../../src/audit/writer');
+    const { verifyChains } = await import('../../src/audit/verify');
+    const real = createAuditStore(store.ds);
+    let loseNext = false;
+    const flaky: typeof real = {
+      probe: () => real.probe(),
+      async append(...args) {
+        const result = await real.append(...args);
+        if (loseNext) {
+          loseNext = false;
+          throw new Error('connection reset after COMMIT');
+        }
+        return result;
+      },
+    };
+    const w = new AuditWriter(flaky);
+    await w.commit(disclosure({ requestId: 'ack-1', records: manyRecords(2) }));
+    loseNext = true;
+    await expect(w.commit(disclosure({ requestId: 'ack-2', records: manyRecords(3) }))).rejects.toMatchObject({ reason: 'commit-failed' });
+    await w.commit(disclosure({ requestId: 'ack-3', records: manyRecords(2) }));
+    await w.close();
+    const rows = await allRecords(store.ds, 'chain_id = ?', [w.chainId]);
+    // ack-2 landed (over-audited: its response was withheld, which is the safe side).
+    expect(rows.map((r) => [r.requestId, r.seq])).toEqual([
+      ['ack-1', 1], ['ack-1', 2], ['ack-2', 3], ['ack-2', 4], ['ack-2', 5], ['ack-3', 6], ['ack-3', 7],
+    ]);
+    const report = (await verifyChains(store.ds, undefined, { record: false })).find((r) => r.chainId === w.chainId);
+    expect(report).toMatchObject({ ok: true, length: 7 });
+  });
+});
+
+describe('monthly chains', () => {
+  test('a writer starts a new chain when the month turns (UTC), so retention can move whole months', async () => {
+    const { fixedClock, useClock } = await import('../../src/clock');
+    const { verifyChains } = await import('../../src/audit/verify');
+    let restore = useClock(fixedClock('2026-11-30T23:59:59.000Z'));
+    const own = createAudit(store.ds);
+    try {
+      await own.commit(disclosure({ requestId: 'month-nov', records: manyRecords(2) }));
+      restore();
+      restore = useClock(fixedClock('2026-12-01T00:00:01.000Z'));
+      await own.commit(disclosure({ requestId: 'month-dec', records: manyRecords(3) }));
+    } finally {
+      restore();
+      await own.close();
+    }
+    const nov = await allRecords(store.ds, "request_id = 'month-nov'");
+    const dec = await allRecords(store.ds, "request_id = 'month-dec'");
+    expect(nov[0].chainId).not.toBe(dec[0].chainId);
+    expect(dec.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(own.stats()).toMatchObject({ chains: 2, committedRecords: 5 });
+    const [started] = await store.ds.query('SELECT started_at FROM audit_chains WHERE chain_id = ?', [dec[0].chainId]);
+    expect(new Date(started.started_at instanceof Date ? started.started_at : `${started.started_at.replace(' ', 'T')}Z`).toISOString()).toBe('2026-12-01T00:00:01.000Z');
+    const reports = await verifyChains(store.ds, undefined, { record: false });
+    expect(reports.filter((r) => r.chainId === nov[0].chainId || r.chainId === dec[0].chainId).map((r) => r.ok)).toEqual([true, true]);
+  });
+});
