@@ -4,11 +4,11 @@ import { openBenchStore } from './store';
 
 /**
  * `npm run bench`: every variant measured side by side in one run, reported as ratios.
- * BENCH_ROUNDS (default 30) rounds; BENCH_PHASES=inprocess,audit,onboarding,http selects phases.
+ * BENCH_ROUNDS (default 30) rounds; BENCH_PHASES=inprocess,audit,console,onboarding,http selects phases.
  */
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
-  const phases = new Set((process.env.BENCH_PHASES ?? 'inprocess,audit,onboarding,http').split(','));
+  const phases = new Set((process.env.BENCH_PHASES ?? 'inprocess,audit,console,onboarding,http').split(','));
   const store = await openBenchStore();
   const out: string[] = [`# PurposeGate benchmark — ${new Date().toISOString()} — store: ${store.kind}, Node ${process.version}, ${rounds} rounds\n`];
   const say = (s: string) => { out.push(s); process.stdout.write(s + '\n'); };
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   if (phases.has('audit')) {
     const { runAuditPhase } = await import('./audit-phase');
     say(await runAuditPhase(store));
+  }
+  if (phases.has('console')) {
+    const { runConsolePhase } = await import('./console-phase');
+    say(await runConsolePhase(store));
   }
   if (phases.has('onboarding')) {
     const { runOnboardingPhase } = await import('./onboarding-phase');

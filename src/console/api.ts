@@ -1,0 +1,110 @@
+/**
+ * The console's only way out: GraphQL over HTTP to the gateway that served it, as the signed-in
+ * auditor, declaring `audit.review`. The key lives in this module's closure for the life of the
+ * tab: never in a URL, in storage or in a cookie, and it is dropped as soon as the gateway stops
+ * accepting it.
+ */
+
+export interface Session {
+  clientId: string;
+  displayName: string;
+  serverTime: string;
+  /** The policy's vocabulary, for the filter forms. */
+  purposes: string[];
+  categories: string[];
+}
+
+export class ApiError extends Error {
+  constructor(readonly code: string, message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+/** Why the console went back to the sign-in screen. */
+export type SignOutReason = 'signed-out' | 'key-rejected' | 'not-auditor';
+
+let key: string | null = null;
+const listeners = new Set<(reason: SignOutReason) => void>();
+
+export function onSignedOut(listener: (reason: SignOutReason) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function signOut(reason: SignOutReason = 'signed-out'): void {
+  if (key === null) return;
+  key = null;
+  for (const l of listeners) l(reason);
+}
+
+interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function post<T>(withKey: string, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody<T> }> {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${withKey}`, 'x-purpose': 'audit.review' },
+    body: JSON.stringify({ query, variables }),
+    credentials: 'omit',
+    cache: 'no-store',
+    referrerPolicy: 'no-referrer',
+  });
+  let body: GraphQLBody<T>;
+  try {
+    body = (await res.json()) as GraphQLBody<T>;
+  } catch {
+    throw new ApiError('BAD_RESPONSE', `The gateway answered HTTP ${res.status} without a GraphQL body`, res.status);
+  }
+  return { status: res.status, body };
+}
+
+function firstError(status: number, body: GraphQLBody<unknown>): ApiError {
+  const e = body.errors?.[0];
+  return new ApiError(e?.extensions?.code ?? `HTTP_${status}`, e?.message ?? `HTTP ${status}`, status);
+}
+
+const NOT_AUDITOR = new Set(['PURPOSE_NOT_PERMITTED', 'FORBIDDEN']);
+
+const SESSION = `query ConsoleSession { consoleSession { clientId displayName serverTime purposes categories } }`;
+
+/** Try a key: an auditor's key starts a session; anything else is refused with the reason to show. */
+export async function signIn(candidate: string): Promise<{ ok: true; session: Session } | { ok: false; message: string }> {
+  const trimmed = candidate.trim();
+  if (!trimmed) return { ok: false, message: 'Enter an auditor key.' };
+  let answer: Awaited<ReturnType<typeof post<{ consoleSession: Session }>>>;
+  try {
+    answer = await post<{ consoleSession: Session }>(trimmed, SESSION);
+  } catch {
+    return { ok: false, message: 'The gateway did not answer. Check that it is running and try again.' };
+  }
+  const { status, body } = answer;
+  if (status === 401) return { ok: false, message: 'This key is unknown, expired or revoked.' };
+  if (body.data?.consoleSession) {
+    key = trimmed;
+    return { ok: true, session: body.data.consoleSession };
+  }
+  const err = firstError(status, body);
+  if (NOT_AUDITOR.has(err.code)) {
+    return { ok: false, message: 'This key belongs to a client that is not an auditor. The console needs the key of a client with role "auditor" registered for the purpose audit.review.' };
+  }
+  if (err.code === 'RATE_LIMITED') return { ok: false, message: 'Too many attempts; wait a moment and try again.' };
+  return { ok: false, message: `Sign-in failed (${err.code}).` };
+}
+
+/** One GraphQL operation as the signed-in auditor. A rejected key ends the session. */
+export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  if (key === null) throw new ApiError('SIGNED_OUT', 'Not signed in', 0);
+  const { status, body } = await post<T>(key, query, variables);
+  if (status === 401) {
+    signOut('key-rejected');
+    throw new ApiError('UNAUTHENTICATED', 'The key is no longer accepted', 401);
+  }
+  if (body.errors?.length || !body.data) {
+    const err = firstError(status, body);
+    if (NOT_AUDITOR.has(err.code)) signOut('not-auditor');
+    throw err;
+  }
+  return body.data;
+}

@@ -1,0 +1,148 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { gql } from '../api';
+import { DecisionChart } from '../components/DecisionChart';
+import { Empty, ErrorBox, Section } from '../components/common';
+import { count, fromInputTime, toInputTime, utc } from '../format';
+import { CLIENT_ACTIVITY, ClientActivity, ConsoleClient } from '../queries';
+import { navigate, UrlParams } from '../url-state';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const RANGES: Record<string, { label: string; span: number; unit: number }> = {
+  '24h': { label: 'Last 24 hours', span: 24 * HOUR, unit: HOUR },
+  '3d': { label: 'Last 3 days', span: 3 * DAY, unit: HOUR },
+  '7d': { label: 'Last 7 days', span: 7 * DAY, unit: DAY },
+  '30d': { label: 'Last 30 days', span: 30 * DAY, unit: DAY },
+  '90d': { label: 'Last 90 days', span: 90 * DAY, unit: DAY },
+};
+
+/** A named range ends with the current hour or day on the gateway's clock (the audit's time), in UTC. */
+function rangeOf(params: UrlParams, serverNow: number): { from: string; to: string } | null {
+  if (params.range === 'custom') return params.from && params.to ? { from: params.from, to: params.to } : null;
+  const r = RANGES[params.range ?? '7d'] ?? RANGES['7d'];
+  const to = Math.floor(serverNow / r.unit) * r.unit + r.unit;
+  return { from: new Date(to - r.span).toISOString(), to: new Date(to).toISOString() };
+}
+
+/** Per client: decisions over time (stacked), the categories it received, its most frequent denial reasons. */
+export function ClientsView({ params, clients, serverTime }: { params: UrlParams; clients: ConsoleClient[]; serverTime: string }) {
+  // The gateway's clock, carried forward from sign-in: the audit's times are its times, not this laptop's.
+  const skew = useMemo(() => new Date(serverTime).getTime() - Date.now(), [serverTime]);
+  const clientId = params.clientId ?? '';
+  const rangeKey = params.range === 'custom' ? 'custom' : RANGES[params.range ?? ''] ? params.range! : '7d';
+  const range = rangeOf(params, Date.now() + skew);
+  const [activity, setActivity] = useState<ClientActivity | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(false);
+
+  useEffect(() => {
+    setActivity(null);
+    setError(null);
+    if (!clientId || !range) return;
+    let live = true;
+    setLoading(true);
+    gql<{ clientActivity: ClientActivity }>(CLIENT_ACTIVITY, { clientId, ...range })
+      .then((d) => live && setActivity(d.clientActivity))
+      .catch((e) => live && setError(e))
+      .finally(() => live && setLoading(false));
+    return () => { live = false; };
+  }, [clientId, range?.from, range?.to]);
+
+  function select(next: UrlParams) {
+    const p: UrlParams = { clientId, range: rangeKey, ...next };
+    if (p.range !== 'custom') { delete p.from; delete p.to; } else { p.from = p.from ?? params.from ?? ''; p.to = p.to ?? params.to ?? ''; }
+    navigate('clients', p);
+  }
+
+  function submitCustom(e: Event) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    select({ range: 'custom', from: fromInputTime(String(form.get('from') ?? '')), to: fromInputTime(String(form.get('to') ?? '')) });
+  }
+
+  const totals = activity?.buckets.reduce((t, b) => ({ allow: t.allow + b.allow, mask: t.mask + b.mask, deny: t.deny + b.deny }), { allow: 0, mask: 0, deny: 0 });
+  const selected = clients.find((c) => c.id === clientId);
+
+  return (
+    <div class="clients">
+      <div class="split wide-left">
+        <Section title="Client activity">
+          <form class="filters" onSubmit={submitCustom} key={clientId + rangeKey}>
+            <label>Client
+              <select name="clientId" data-testid="client-select" value={clientId} onChange={(e) => select({ clientId: (e.currentTarget as HTMLSelectElement).value })}>
+                <option value="">choose a client…</option>
+                {clients.map((c) => <option value={c.id}>{c.displayName} ({c.id})</option>)}
+              </select>
+            </label>
+            <label>Range
+              <select name="range" data-testid="range-select" value={rangeKey} onChange={(e) => select({ range: (e.currentTarget as HTMLSelectElement).value })}>
+                {Object.entries(RANGES).map(([k, r]) => <option value={k}>{r.label}</option>)}
+                <option value="custom">Custom…</option>
+              </select>
+            </label>
+            {rangeKey === 'custom' && (
+              <>
+                <label>From (UTC)<input name="from" type="datetime-local" defaultValue={toInputTime(params.from)} required /></label>
+                <label>To (UTC)<input name="to" type="datetime-local" defaultValue={toInputTime(params.to)} required /></label>
+                <div class="actions"><button type="submit">Show</button></div>
+              </>
+            )}
+          </form>
+          {range && <p class="muted">{utc(range.from)} to {utc(range.to)}{activity && `, by ${activity.bucket === 'HOUR' ? 'hour' : 'day'}`}</p>}
+          <ErrorBox error={error} />
+          {!clientId && <Empty>Choose a client to see what it has been receiving.</Empty>}
+          {loading && <p class="muted">Loading…</p>}
+          {activity && totals && (
+            <>
+              <p class="totals" data-testid="activity-totals">
+                {selected && <strong class="client-name">{selected.displayName}</strong>}
+                <span class="badge allow">ALLOW {count(totals.allow)}</span>
+                <span class="badge mask">MASK {count(totals.mask)}</span>
+                <span class="badge deny">DENY {count(totals.deny)}</span>
+              </p>
+              <DecisionChart activity={activity} />
+            </>
+          )}
+        </Section>
+        <div class="stack">
+          <Section title="Categories received">
+            {!activity ? <Empty>—</Empty> : activity.categories.length === 0 ? <Empty>No field decisions in this range.</Empty> : (
+              <table class="grid compact" data-testid="categories">
+                <thead><tr><th>Category</th><th class="num">ALLOW</th><th class="num">MASK</th><th class="num">DENY</th></tr></thead>
+                <tbody>
+                  {activity.categories.map((c) => (
+                    <tr data-category={c.category}><td>{c.category}</td><td class="num">{count(c.allow)}</td><td class="num">{count(c.mask)}</td><td class="num">{count(c.deny)}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Section>
+          <Section title="Most frequent denial reasons">
+            {!activity ? <Empty>—</Empty> : activity.denialReasons.length === 0 ? <Empty>No denials in this range.</Empty> : (
+              <table class="grid compact" data-testid="denial-reasons">
+                <thead><tr><th>Reason</th><th class="num">Denials</th></tr></thead>
+                <tbody>{activity.denialReasons.map((r) => <tr data-reason={r.reason}><td>{r.reason}</td><td class="num">{count(r.count)}</td></tr>)}</tbody>
+              </table>
+            )}
+          </Section>
+        </div>
+      </div>
+      <Section title="Registered clients">
+        <table class="grid" data-testid="client-list">
+          <thead><tr><th>Client</th><th>Display name</th><th>Kind</th><th>Role</th><th>Purposes</th></tr></thead>
+          <tbody>
+            {clients.map((c) => (
+              <tr data-client={c.id} class={c.id === clientId ? 'selected' : ''} onClick={() => select({ clientId: c.id })}>
+                <td>{c.id}{c.disabled && <span class="badge deny">disabled</span>}</td>
+                <td class="display-name">{c.displayName}</td>
+                <td>{c.kind}</td>
+                <td>{c.role}</td>
+                <td>{c.purposes.map((p) => <span class="tag">{p}</span>)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+    </div>
+  );
+}

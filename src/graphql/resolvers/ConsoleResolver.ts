@@ -1,0 +1,130 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { listChains } from '../../audit/verify';
+import { now } from '../../clock';
+import { Client } from '../../db/entities';
+import { requirePurpose } from '../../enforcement/guards';
+import { badInput } from '../../errors';
+import { CATEGORIES, PURPOSES } from '../../policy';
+import { chainVerifications, clientActivity, issueDownload, logReview, MAX_RANGE_MS, subjectState, VerificationJob } from '../../review';
+import { GatewayContext, rowId, toIso } from '../context';
+import {
+  AuditChainStatus, ChainVerification, ClientActivity, ConsoleClient, ConsoleSession, RecordsDownload, RecordsFormat, SubjectReview,
+} from '../types/Console';
+import { toConsent } from './ConsentResolver';
+
+/** The path of the streaming download route (src/http/records-download.ts). */
+export const RECORDS_DOWNLOAD_PATH = '/console/records';
+
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const ISO = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d))?$/;
+
+function instant(value: string, arg: string): Date {
+  const d = ISO.test(value) ? new Date(value) : null;
+  if (!d || Number.isNaN(d.getTime())) throw badInput(`"${arg}" must be an ISO-8601 date or date-time with a zone`, { argument: arg });
+  return d;
+}
+
+function subjectIdOf(value: string): number {
+  const id = rowId(value);
+  if (id === null) throw badInput('"subjectId" must be a user id', { argument: 'subjectId' });
+  return id;
+}
+
+function toVerification(job: VerificationJob): ChainVerification {
+  return {
+    id: job.id, state: job.state, checked: job.checked, total: job.total, startedAt: job.startedAt, finishedAt: job.finishedAt,
+    ok: job.ok, detail: job.detail,
+    chains: job.chains.map((r) => ({
+      chainId: r.chainId, length: r.length, ok: r.ok,
+      firstBadRecordId: r.firstBad?.id ?? null, problem: r.firstBad?.problem ?? null, detail: r.firstBad?.detail ?? null,
+    })),
+  };
+}
+
+/**
+ * What the review console (SPEC §9) asks beyond SPEC §6. Auditors declaring `audit.review` only
+ * (anyone else: FORBIDDEN); every call is written to the operations log with the ids it concerns.
+ */
+@Resolver()
+export class ConsoleResolver {
+  @Query(() => ConsoleSession, { description: 'Who is signed in, the gateway\'s clock and the policy vocabulary. Auditors only.' })
+  consoleSession(@Ctx() ctx: GatewayContext): ConsoleSession {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    logReview(ctx, 'consoleSession');
+    return { clientId: ctx.caller.id, displayName: ctx.caller.displayName, serverTime: now().toISOString(), purposes: [...PURPOSES], categories: [...CATEGORIES] };
+  }
+
+  @Query(() => [ConsoleClient], { description: 'Every registered client (no key material). Auditors only.' })
+  async consoleClients(@Ctx() ctx: GatewayContext): Promise<ConsoleClient[]> {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    logReview(ctx, 'consoleClients');
+    const rows = await ctx.ds.getRepository(Client).find({ order: { id: 'ASC' } });
+    return rows.map((c) => ({ id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes], disabled: c.disabledAt != null }));
+  }
+
+  @Query(() => ClientActivity, { description: 'One client\'s decisions over [from, to): per hour or day, per category, top denial reasons. Auditors only.' })
+  async clientActivity(
+    @Arg('clientId', () => ID) clientId: string,
+    @Arg('from') from: string,
+    @Arg('to') to: string,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<ClientActivity> {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    if (!CLIENT_ID.test(clientId)) throw badInput('"clientId" must be a client id', { argument: 'clientId' });
+    const start = instant(from, 'from');
+    const end = instant(to, 'to');
+    if (start >= end) throw badInput('"from" must be before "to"', { argument: 'from' });
+    if (end.getTime() - start.getTime() > MAX_RANGE_MS) throw badInput(`a range is at most ${MAX_RANGE_MS / 86_400_000} days`, { argument: 'to' });
+    logReview(ctx, 'clientActivity', { clientId, from: start.toISOString(), to: end.toISOString() });
+    return clientActivity(ctx.ds, clientId, start, end);
+  }
+
+  @Query(() => [AuditChainStatus], { description: 'Every audit chain: length, head hash, last verification. Auditors only.' })
+  async auditChainStatus(@Ctx() ctx: GatewayContext): Promise<AuditChainStatus[]> {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    logReview(ctx, 'auditChainStatus');
+    return (await listChains(ctx.ds)).map((c) => ({
+      chainId: c.chainId, startedAt: c.startedAt, length: c.headSeq, headHash: c.headHash,
+      lastVerifiedAt: c.lastVerifiedAt, lastVerifiedOk: c.lastVerifiedOk, lastVerifiedDetail: c.lastVerifiedDetail,
+    }));
+  }
+
+  @Mutation(() => ChainVerification, { description: 'Verify every audit chain now (as `npm run audit:verify`), in the background; poll chainVerification. Auditors only.' })
+  startChainVerification(@Ctx() ctx: GatewayContext): ChainVerification {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    const job = chainVerifications(ctx.ds).start(ctx.caller.id);
+    logReview(ctx, 'startChainVerification', { job: job.id });
+    return toVerification(job);
+  }
+
+  @Query(() => ChainVerification, { nullable: true, description: 'A verification\'s progress and result; null once forgotten. Auditors only.' })
+  chainVerification(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): ChainVerification | null {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    const job = chainVerifications(ctx.ds).get(id);
+    // Polled several times a second: only the outcome is worth a log line.
+    if (job && job.state !== 'RUNNING') logReview(ctx, 'chainVerification', { job: job.id, state: job.state });
+    return job ? toVerification(job) : null;
+  }
+
+  @Query(() => SubjectReview, { description: 'A subject\'s erasure state and every consent, withdrawn ones included. Auditors only.' })
+  async subjectReview(@Arg('subjectId', () => ID) subjectId: string, @Ctx() ctx: GatewayContext): Promise<SubjectReview> {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    const id = subjectIdOf(subjectId);
+    logReview(ctx, 'subjectReview', { subjectId: id });
+    const s = await subjectState(ctx.ds, id);
+    return { subjectId: id, exists: s.exists, erased: s.erasedAt != null, erasedAt: toIso(s.erasedAt), consents: s.consents.map(toConsent) };
+  }
+
+  @Mutation(() => RecordsDownload, { description: 'A single-use link, valid for a minute, to a streaming download of the subject\'s audit records. Auditors only.' })
+  async createRecordsDownload(
+    @Arg('subjectId', () => ID) subjectId: string,
+    @Arg('format', () => RecordsFormat) format: keyof typeof RecordsFormat,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<RecordsDownload> {
+    requirePurpose(ctx, 'audit.review', 'auditor');
+    const id = subjectIdOf(subjectId);
+    const { token, expiresAt } = await issueDownload(ctx.ds, { clientId: ctx.caller.id, subjectId: id, format: format === 'CSV' ? 'csv' : 'ndjson' });
+    logReview(ctx, 'createRecordsDownload', { subjectId: id, format });
+    return { url: `${RECORDS_DOWNLOAD_PATH}?token=${token}`, expiresAt, format };
+  }
+}

@@ -1,0 +1,193 @@
+import type { Database } from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
+import { isMysql } from '../db/data-source';
+import { log } from '../log';
+
+/**
+ * The Clients view's hourly counts, kept beside the audit so that a month of one client is a few
+ * thousand rows to add up instead of hundreds of thousands of records to group.
+ *
+ * audit_activity_hours holds, per chain, client, UTC hour, decision, category and reason, how
+ * many records there are; audit_activity_progress holds, per chain, the last seq counted. A
+ * chain's records up to its head are committed and never change (the head moves in the same
+ * transaction as the records it covers), so counting a chain from its last counted seq to its
+ * head is exact, whenever and by whichever gateway process it happens: the progress row is locked
+ * (MySQL) or the transaction is the only writer (SQLite), and the counts and the new progress
+ * commit together. Reads add the records past the progress (clientActivity), so a count is never
+ * late.
+ */
+
+/** Hour bucket of a stored time, as stored in audit_activity_hours.hour. */
+function hourSql(ds: DataSource): string {
+  return isMysql(ds) ? `DATE_FORMAT(at, '%Y-%m-%d %H:00:00')` : `substr(at, 1, 13) || ':00:00.000'`;
+}
+
+/** The grouped records of one chain's seq range (exclusive, inclusive]. */
+export function chainGroupsSql(ds: DataSource, extra = ''): string {
+  return `SELECT client_id, ${hourSql(ds)} AS hour, decision, category, reason, COUNT(*) AS n
+            FROM audit_events
+           WHERE chain_id = ? AND seq > ? AND seq <= ?${extra}
+           GROUP BY client_id, hour, decision, category, reason`;
+}
+
+const COLUMNS = '(chain_id, client_id, hour, decision, category, reason, n)';
+const GROUPS_PER_INSERT = 500;
+
+interface Group {
+  client_id: unknown;
+  hour: unknown;
+  decision: unknown;
+  category: unknown;
+  reason: unknown;
+  n: unknown;
+}
+
+function upsertSql(ds: DataSource, rows: number): string {
+  const values = new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ');
+  return isMysql(ds)
+    ? `INSERT INTO audit_activity_hours ${COLUMNS} VALUES ${values} ON DUPLICATE KEY UPDATE n = n + VALUES(n)`
+    : `INSERT INTO audit_activity_hours ${COLUMNS} VALUES ${values} ON CONFLICT (client_id, hour, decision, category, reason, chain_id) DO UPDATE SET n = n + excluded.n`;
+}
+
+function upserts(ds: DataSource, chainId: string, groups: Group[]): [string, unknown[]][] {
+  const out: [string, unknown[]][] = [];
+  for (let i = 0; i < groups.length; i += GROUPS_PER_INSERT) {
+    const chunk = groups.slice(i, i + GROUPS_PER_INSERT);
+    const params: unknown[] = [];
+    for (const g of chunk) {
+      const hour = g.hour instanceof Date ? g.hour.toISOString().slice(0, 19).replace('T', ' ') : String(g.hour);
+      params.push(chainId, g.client_id, hour, g.decision, g.category, g.reason, Number(g.n));
+    }
+    out.push([upsertSql(ds, chunk.length), params]);
+  }
+  return out;
+}
+
+export interface RollupOptions {
+  /** Records counted per chain per step: bounds one transaction's work. */
+  batch?: number;
+}
+
+/**
+ * Count one step of every registered chain: up to `batch` records past its progress, never past
+ * its head. Returns how many records were counted (0: everything is counted).
+ */
+/**
+ * Records per chain per step. SQLite's step runs synchronously on the event loop, so it stays
+ * small there (5 000 records: a few milliseconds); MySQL's runs on its own connection.
+ */
+export function rollupBatch(ds: DataSource): number {
+  return isMysql(ds) ? 50_000 : 5_000;
+}
+
+export async function rollUpActivity(ds: DataSource, options: RollupOptions = {}): Promise<number> {
+  const batch = options.batch ?? rollupBatch(ds);
+  const chains: { chain_id: string }[] = await ds.query('SELECT chain_id FROM audit_chains ORDER BY chain_id');
+  let counted = 0;
+  for (const { chain_id: chainId } of chains) {
+    if (isMysql(ds)) {
+      counted += await rollUpMysql(ds, String(chainId), batch);
+    } else {
+      counted += rollUpSqlite(ds, String(chainId), batch);
+      await new Promise((resolve) => setImmediate(resolve)); // let requests in between chains
+    }
+  }
+  return counted;
+}
+
+async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Promise<number> {
+  // The progress row exists before it is locked; INSERT IGNORE is safe here (a duplicate is the only expected refusal).
+  await ds.query('INSERT IGNORE INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, 0)', [chainId]);
+  const qr = ds.createQueryRunner('master');
+  try {
+    await qr.connect();
+    await qr.startTransaction();
+    const [progress] = await qr.query('SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ? FOR UPDATE', [chainId]);
+    const [head] = await qr.query('SELECT head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
+    const from = Number(progress?.rolled_seq ?? 0);
+    const to = Math.min(Number(head?.head_seq ?? 0), from + batch);
+    if (to <= from) {
+      await qr.commitTransaction();
+      return 0;
+    }
+    // A plain (non-locking) read of committed records: the writer appending past the head is never blocked.
+    const groups: Group[] = await qr.query(chainGroupsSql(ds), [chainId, from, to]);
+    for (const [sql, params] of upserts(ds, chainId, groups)) await qr.query(sql, params);
+    await qr.query('UPDATE audit_activity_progress SET rolled_seq = ? WHERE chain_id = ?', [to, chainId]);
+    await qr.commitTransaction();
+    return to - from;
+  } catch (e) {
+    if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+    throw e;
+  } finally {
+    await qr.release().catch(() => undefined);
+  }
+}
+
+/** The embedded store's one connection: statements run synchronously, in one transaction nobody can interleave with. */
+export function sqliteConnection(ds: DataSource): Database {
+  const db = (ds.driver as unknown as { databaseConnection?: Database }).databaseConnection;
+  if (!ds.isInitialized || !db || !db.open) throw new Error('the store is closed');
+  return db;
+}
+
+function rollUpSqlite(ds: DataSource, chainId: string, batch: number): number {
+  const db = sqliteConnection(ds);
+  // The audit writer's own transaction is synchronous too; one in progress means try again next time.
+  if (db.inTransaction) return 0;
+  const run = db.transaction((): number => {
+    const progress = db.prepare('SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ?').get(chainId) as { rolled_seq: number } | undefined;
+    const head = db.prepare('SELECT head_seq FROM audit_chains WHERE chain_id = ?').get(chainId) as { head_seq: number } | undefined;
+    const from = Number(progress?.rolled_seq ?? 0);
+    const to = Math.min(Number(head?.head_seq ?? 0), from + batch);
+    if (to <= from) return 0;
+    const groups = db.prepare(chainGroupsSql(ds)).all(chainId, from, to) as Group[];
+    for (const [sql, params] of upserts(ds, chainId, groups)) db.prepare(sql).run(params);
+    db.prepare('INSERT INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET rolled_seq = excluded.rolled_seq').run(chainId, to);
+    ds.logger.logQuery('audit activity rollup', [chainId, from, to]);
+    return to - from;
+  });
+  return run.immediate();
+}
+
+/**
+ * Keeps the counts up to date in the background, one step every `intervalMs` (sooner while
+ * behind). Every gateway process may run one: they share the work safely.
+ */
+export function startActivityRollup(ds: DataSource, intervalMs = 5_000, options: RollupOptions = {}): { stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  let failing = false;
+  const tick = () => {
+    timer = null;
+    running = rollUpActivity(ds, options)
+      .then((counted) => {
+        if (failing) log.info('audit activity rollup running again');
+        failing = false;
+        return counted;
+      })
+      .catch((e: unknown) => {
+        if (!failing) log.warn({ err: { name: (e as Error)?.name, code: (e as { code?: unknown })?.code } }, 'audit activity rollup failed; retrying');
+        failing = true;
+        return 0;
+      })
+      .then((counted) => {
+        running = null;
+        // Still behind (a whole batch was counted): the next step follows at once.
+        if (!stopped && ds.isInitialized) schedule(counted >= (options.batch ?? rollupBatch(ds)) ? 50 : intervalMs);
+      });
+  };
+  const schedule = (ms: number) => {
+    timer = setTimeout(tick, ms);
+    timer.unref();
+  };
+  schedule(Math.min(intervalMs, 1_000));
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
