@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config, { ds });
   log.info({ url: `${gateway.url}/graphql`, store: config.databaseUrl ? 'mysql' : config.sqliteFile }, 'PurposeGate listening');
   process.stdout.write(`\nPurposeGate is serving ${gateway.url}/graphql (store: ${config.databaseUrl ? 'MySQL/MariaDB' : config.sqliteFile})\n`);
+  process.stdout.write(`Review console: ${gateway.url}/console (sign in with an auditor key)\n`);
   if (!config.databaseUrl) {
     process.stdout.write(`${seeded ? 'Loaded' : 'Using'} the demo data. Demo keys (Authorization: Bearer <key>):\n`);
     for (const c of DEMO_CLIENTS) process.stdout.write(`  ${c.id.padEnd(18)} ${c.key.padEnd(20)} ${c.purposes.join(', ')}\n`);
