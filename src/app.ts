@@ -20,6 +20,7 @@ import { recordsDownloadRoute } from './http/records-download';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
 import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
+import { startActivityRollup } from './review';
 import { installOnboarding } from './onboarding';
 
 export interface Gateway {
@@ -98,6 +99,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  // The Clients view's hourly counts, kept up to date in the background (src/review/activity-rollup.ts).
+  const activityRollup = startActivityRollup(ds);
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
@@ -106,6 +109,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       server.closeIdleConnections();
     });
     await apollo.stop();
+    await activityRollup.stop();
     await audit.close();
     if (ownsStore && ds.isInitialized) await ds.destroy();
     log.info('gateway stopped');

@@ -20,6 +20,23 @@ export interface Config {
   clientCacheMs: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  /** Query limits (SPEC §2), checked before execution: QUERY_LIMIT_EXCEEDED beyond them. */
+  limits: QueryLimits;
+  /** Requests per second for a client whose registry row sets none (0: no limit). */
+  rateLimitPerSecond: number;
+  /** A client's token bucket holds this many seconds of its rate (its burst). */
+  rateLimitBurstSeconds: number;
+  /** Who may introspect: `internal` clients only (default, in every mode), or `all` (refused in production). */
+  introspection: 'internal' | 'all';
+}
+
+/** Per-operation limits; see docs/hardening.md for how each is counted. */
+export interface QueryLimits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  tokens: number;
+  cost: number;
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +90,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientCacheMs: int(env, 'CLIENT_CACHE_MS', 5000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 100_000, 1),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1),
+    limits: {
+      depth: int(env, 'QUERY_MAX_DEPTH', 10, 1),
+      aliases: int(env, 'QUERY_MAX_ALIASES', 15, 1),
+      // `@purpose` is one of them; `@include`/`@skip` the others.
+      directives: int(env, 'QUERY_MAX_DIRECTIVES', 20, 1),
+      tokens: int(env, 'QUERY_MAX_TOKENS', 2000, 1),
+      cost: int(env, 'QUERY_MAX_COST', 25_000, 1),
+    },
+    rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100),
+    rateLimitBurstSeconds: int(env, 'RATE_LIMIT_BURST_SECONDS', 2, 1),
+    introspection: introspectionFor(env.INTROSPECTION, production),
   };
+}
+
+function introspectionFor(raw: string | undefined, production: boolean): 'internal' | 'all' {
+  const v = raw?.trim() || 'internal';
+  if (v !== 'internal' && v !== 'all') throw new ConfigError(`INTROSPECTION must be "internal" or "all", got "${raw}"`);
+  if (v === 'all' && production) throw new ConfigError('INTROSPECTION=all is refused with NODE_ENV=production');
+  return v;
 }

@@ -34,7 +34,9 @@ export function createHttpServer(routes: Record<string, Route>, readiness: Readi
     },
     ...routes,
   };
-  const server = createServer(async (req, res) => {
+  // Node checks request and header timeouts on this period (30 s by default): a fraction of the timeout keeps it honest.
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, Math.floor(requestTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval }, async (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://gateway.invalid');
