@@ -44,6 +44,8 @@ export class Disclosure {
   allowed = 0;
   masked = 0;
   denied = 0;
+  /** Set when execution has produced the response: later decisions belong to nothing that is served. */
+  private closed = false;
   private readonly facts = new Map<number, SubjectFacts>();
 
   constructor(
@@ -70,8 +72,18 @@ export class Disclosure {
     return f;
   }
 
+  /**
+   * The response is built: from now on the records, counts and denials stay as they are. When an
+   * error nulls a parent, graphql-js lets its children's pending resolvers finish after the
+   * result is returned; their decisions disclose nothing and must not reach the audit or counts.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Count, record for the audit, and (on denial) queue the error entry. */
   note(d: FieldDecision, category: Category, entity: string, entityId: string, subjectId: number | null, consentId: string | null, info: GraphQLResolveInfo): void {
+    if (this.closed) return;
     this.records.push({ subjectId, entity, entityId, field: info.fieldName, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis, consentId: d.decision === 'DENY' ? null : consentId });
     if (d.decision === 'ALLOW') this.allowed++;
     else if (d.decision === 'MASK') this.masked++;

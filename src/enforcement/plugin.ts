@@ -51,6 +51,7 @@ export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<G
           const d = ctx.disclosure;
           if (!d || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
+          d.close();
           try {
             await commit(d);
           } catch {
