@@ -191,3 +191,27 @@ describe('unknown ids: null, not an error', () => {
     expect(data).toEqual({ a: { id: '1' }, b: null, c: null, d: { id: '1' } });
   });
 });
+
+describe('first and last together', () => {
+  let gw2: import('../helpers/gateway').TestGateway;
+  beforeAll(async () => { gw2 = await (await import('../helpers/gateway')).startTestGateway(); });
+  afterAll(async () => { await gw2?.close(); });
+
+  it('is refused when both are given, in the text or by variables', async () => {
+    for (const [q, variables] of [
+      ['{ users(first: 2, last: 2) { edges { cursor } } }', undefined],
+      ['query($f: Int, $l: Int) { users(first: $f, last: $l) { edges { cursor } } }', { f: 2, l: 2 }],
+    ] as const) {
+      const r = await gw2.gql('demo-legal-key', q, { variables });
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(r.body.errors[0].message).toMatch(/first.*last.*not both/);
+    }
+  });
+
+  it('last alone pages from the end, even though first has a default', async () => {
+    const r = await gw2.gql('demo-legal-key', 'query($l: Int, $f: Int) { users(last: $l, first: $f) { edges { cursor } pageInfo { hasPreviousPage } } }', { variables: { l: 2 } });
+    expect(r.body.data.users.edges).toHaveLength(2);
+    expect(r.body.data.users.pageInfo.hasPreviousPage).toBe(true);
+  });
+});

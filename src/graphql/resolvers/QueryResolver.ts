@@ -1,4 +1,5 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { GraphQLResolveInfo, Kind } from 'graphql';
+import { Arg, Ctx, ID, Info, Int, Query, Resolver } from 'type-graphql';
 import type { Device, Order, User } from '../../db/entities';
 import { loadUserPage } from '../../loaders/user-page';
 import { GatewayContext, rowId } from '../context';
@@ -20,12 +21,16 @@ export class QueryResolver {
   @Query(() => UserConnection)
   async users(
     @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('last', () => Int, { nullable: true }) last?: number,
     @Arg('before', () => String, { nullable: true }) before?: string,
   ) {
-    const w = pageWindow({ first: last != null ? null : first, after, last, before });
+    // `first` has a default (SPEC §3), so only the query text tells whether the client gave both.
+    const firstGiven = info.fieldNodes.some((n) => n.arguments?.some((a) =>
+      a.name.value === 'first' && (a.value.kind !== Kind.VARIABLE || info.variableValues[a.value.name.value] !== undefined)));
+    const w = pageWindow({ first: last != null && !firstGiven ? null : first, after, last, before });
     return toConnection(await loadUserPage(ctx.ds, ctx.loaders, w), w);
   }
 
