@@ -1,6 +1,7 @@
-import type { AuditRecord, StoredAuditRecord } from './record';
+import type { SealedBatch, StoredBatch } from './batch';
+import type { StoredAuditRecord } from './record';
 
-/** Columns an append writes, in the order of AuditRecord's fields. */
+/** Columns of an audit_events row, in the order of AuditRecord's fields (the projection writes them all). */
 export const INSERT_COLUMNS = [
   'chain_id', 'seq', 'request_id', 'at', 'client_id', 'purpose', 'case_ref', 'subject_id', 'entity', 'entity_id',
   'field', 'category', 'decision', 'mask', 'reason', 'basis', 'policy_version', 'consent_id', 'prev_hash', 'hash',
@@ -26,23 +27,52 @@ export function fromDbTime(value: unknown): string {
   return d.toISOString();
 }
 
-/** One record's parameters for the INSERT, in INSERT_COLUMNS order. */
-export function insertParams(r: AuditRecord, out: unknown[]): void {
-  out.push(r.chainId, r.seq, r.requestId, toDbTime(r.at), r.clientId, r.purpose, r.caseRef, r.subjectId, r.entity, r.entityId,
-    r.field, r.category, r.decision, r.mask, r.reason, r.basis, r.policyVersion, r.consentId, r.prevHash, r.hash);
+/** Columns of an audit_batches row an append writes, in SealedBatch order. */
+export const BATCH_COLUMNS = [
+  'chain_id', 'seq', 'first_seq', 'request_id', 'at', 'client_id', 'purpose', 'case_ref', 'policy_version', 'record_count', 'records', 'prev_hash', 'hash',
+] as const;
+
+/** Every batch column a reader selects. */
+export const BATCH_SELECT_COLUMNS = ['id', ...BATCH_COLUMNS].join(', ');
+
+/** One batch's parameters for the INSERT, in BATCH_COLUMNS order. */
+export function batchParams(b: SealedBatch, out: unknown[]): void {
+  out.push(b.chainId, b.seq, b.firstSeq, b.requestId, toDbTime(b.at), b.clientId, b.purpose, b.caseRef, b.policyVersion, b.recordCount, b.records, b.prevHash, b.hash);
 }
 
-/** A multi-row INSERT for n records. */
-export function insertSql(n: number): string {
-  const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT INTO audit_events (${INSERT_COLUMNS.join(', ')}) VALUES ${new Array(n).fill(row).join(', ')}`;
+/** A multi-row INSERT for n batches. */
+export function batchInsertSql(n: number): string {
+  const row = `(${BATCH_COLUMNS.map(() => '?').join(', ')})`;
+  return `INSERT INTO audit_batches (${BATCH_COLUMNS.join(', ')}) VALUES ${new Array(n).fill(row).join(', ')}`;
 }
 
 /**
- * Rows per INSERT: below SQLite's 32 766 bound parameters and far below MySQL's packet limit
- * (about 400 bytes a row), large enough that a 1 000-field response is one or two statements.
+ * Batches per INSERT: at most this many rows and this many characters of records, far below
+ * SQLite's 32 766 bound parameters and MySQL's max_allowed_packet (16 MiB by default). A request
+ * is never split: one larger than the byte bound goes in an INSERT of its own.
  */
-export const ROWS_PER_INSERT = Math.floor(16_000 / INSERT_COLUMNS.length);
+export const BATCHES_PER_INSERT = 1000;
+export const RECORD_CHARS_PER_INSERT = 4_000_000;
+
+/** A raw audit_batches row (either driver) as a stored batch. */
+export function toStoredBatch(row: Record<string, unknown>): StoredBatch {
+  return {
+    id: Number(row.id),
+    chainId: String(row.chain_id),
+    seq: Number(row.seq),
+    firstSeq: Number(row.first_seq),
+    requestId: String(row.request_id),
+    at: fromDbTime(row.at),
+    clientId: String(row.client_id),
+    purpose: String(row.purpose),
+    caseRef: row.case_ref == null ? null : String(row.case_ref),
+    policyVersion: String(row.policy_version),
+    recordCount: Number(row.record_count),
+    records: String(row.records),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}
 
 const nullableString = (v: unknown): string | null => (v == null ? null : String(v));
 

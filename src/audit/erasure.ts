@@ -1,6 +1,7 @@
 import { IsNull, type DataSource } from 'typeorm';
 import { now } from '../clock';
 import { User } from '../db/entities';
+import { auditSettled } from './projection';
 import { disclosureReport, Recipient } from './review';
 
 export interface ErasureReceipt {
@@ -13,8 +14,12 @@ export interface ErasureReceipt {
 /**
  * Mark a subject erased (SPEC §7): from then on every field decision about them is
  * SUBJECT_ERASED. Idempotent: a second request keeps the first date. Null for an unknown user.
+ * The recipients include every disclosure committed before the call (disclosureReport waits
+ * for the audit projection).
  */
 export async function requestErasure(ds: DataSource, userId: number): Promise<ErasureReceipt | null> {
+  // Before this transaction reads anything (its snapshot): every disclosure committed so far is in audit_events.
+  await auditSettled(ds);
   const users = ds.getRepository(User);
   // The condition makes concurrent requests agree on one date.
   await users.update({ id: userId, erasedAt: IsNull() }, { erasedAt: now() });

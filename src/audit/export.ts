@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { fromDbTime, SELECT_COLUMNS, toDbTime, toStoredRecord } from './columns';
 import { encodeHeader, encodeRecord, ExportFormat } from './encode';
 import { AuditQuery, filterConditions } from './filter';
+import { auditSettled } from './projection';
 
 export interface ExportOptions {
   /** Records per query; memory stays bounded by one page whatever the total. */
@@ -24,6 +25,7 @@ export function exportPageSql(q: AuditQuery, pageSize: number, after: { at: stri
 
 /** How many records a filter selects (for a progress bar's total). */
 export async function countRecords(ds: DataSource, q: AuditQuery): Promise<number> {
+  await auditSettled(ds);
   const { conditions, params } = filterConditions(q);
   const [row] = await ds.query(`SELECT COUNT(*) AS n FROM audit_events ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}`, params);
   return Number(row.n);
@@ -33,7 +35,8 @@ export async function countRecords(ds: DataSource, q: AuditQuery): Promise<numbe
  * Stream every record a filter selects, oldest first, encoded, to `write` (which may return a
  * promise to apply back-pressure, as a socket or stdout does). Keyset pages over (at, id), the
  * order of the filter indexes, so each page is one index range and nothing accumulates.
- * Resolves with the number of records written.
+ * Resolves with the number of records written. Starts once every batch committed so far is
+ * projected (in a CLI's own process, it projects what is pending itself).
  */
 export async function exportRecords(
   ds: DataSource,
@@ -43,6 +46,7 @@ export async function exportRecords(
   options: ExportOptions = {},
 ): Promise<number> {
   const pageSize = options.pageSize ?? 1000;
+  await auditSettled(ds);
   let written = 0;
   let last: { at: string; id: number } | null = null;
   const header = encodeHeader(format);

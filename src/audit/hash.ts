@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
+import { GENESIS_HASH } from './batch';
 import type { AuditFacts, AuditRecord } from './record';
 
-/** The prev_hash of a chain's first record. */
-export const GENESIS_HASH = '0'.repeat(64);
+/**
+ * The record-by-record chain of the first audit store (before migration 1764500000000), kept
+ * so that chains written then still verify: each audit_events row hashed over the one before.
+ * Chains written since are chains of batches (src/audit/batch.ts).
+ */
+
+export { GENESIS_HASH };
 
 /** Bumped if the encoding ever changes, so that old and new records can never hash alike. */
 const ENCODING = 'pg-audit-v1';
@@ -24,28 +30,13 @@ export function hashRecord(prevHash: string, r: Omit<AuditRecord, 'prevHash' | '
   return createHash('sha256').update(prevHash + '\n' + canonicalEncoding(r)).digest('hex');
 }
 
-/** A chain's committed head: the last record's seq and hash (0 and the genesis hash when empty). */
-export interface ChainHead {
-  seq: number;
-  hash: string;
-}
-
-export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS_HASH });
-
-/**
- * Give records their place in a chain after `head`: consecutive seq, each hashed over the one
- * before. (Objects built in one literal shape: this runs for every field a response releases.)
- */
-export function sealRecords(chainId: string, head: ChainHead, facts: readonly AuditFacts[]): { records: AuditRecord[]; head: ChainHead } {
+/** Records placed in a record-by-record chain after (seq, hash): how such chains were written (tests build them with it). */
+export function sealRecords(chainId: string, head: { seq: number; hash: string }, facts: readonly AuditFacts[]): { records: AuditRecord[]; head: { seq: number; hash: string } } {
   const records: AuditRecord[] = new Array(facts.length);
   let { seq, hash } = head;
   for (let i = 0; i < facts.length; i++) {
     const f = facts[i];
-    const r: AuditRecord = {
-      chainId, seq: ++seq, requestId: f.requestId, at: f.at, clientId: f.clientId, purpose: f.purpose, caseRef: f.caseRef,
-      subjectId: f.subjectId, entity: f.entity, entityId: f.entityId, field: f.field, category: f.category, decision: f.decision,
-      mask: f.mask, reason: f.reason, basis: f.basis, policyVersion: f.policyVersion, consentId: f.consentId, prevHash: hash, hash: '',
-    };
+    const r: AuditRecord = { chainId, seq: ++seq, ...f, prevHash: hash, hash: '' };
     r.hash = hash = hashRecord(r.prevHash, r);
     records[i] = r;
   }

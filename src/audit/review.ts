@@ -3,6 +3,7 @@ import { badInput } from '../errors';
 import type { PageWindow } from '../graphql/pagination';
 import { fromDbTime, SELECT_COLUMNS, toDbTime, toStoredRecord } from './columns';
 import { AuditQuery, filterConditions } from './filter';
+import { auditSettled } from './projection';
 import type { StoredAuditRecord } from './record';
 
 /**
@@ -21,8 +22,12 @@ export function auditEventsPageSql(q: AuditQuery, size: number, after: { at: str
   return { sql: `SELECT ${SELECT_COLUMNS} FROM audit_events ${where} ORDER BY at DESC, id DESC LIMIT ${size + 1}`, params };
 }
 
-/** One page of records; the cursor is a record id, whose time is looked up by key. */
+/**
+ * One page of records; the cursor is a record id, whose time is looked up by key. Reads after
+ * the projection has caught up with every committed batch (read-your-writes).
+ */
 export async function listAuditEvents(ds: DataSource, q: AuditQuery, w: PageWindow): Promise<StoredAuditRecord[]> {
+  await auditSettled(ds);
   let after: { at: string; id: number } | null = null;
   if (w.afterId !== null) {
     const [cursor] = await ds.query('SELECT at FROM audit_events WHERE id = ?', [w.afterId]);
@@ -54,6 +59,7 @@ export const DISCLOSURE_REPORT_SQL = `SELECT client_id, category, purpose, MIN(a
  * groups are folded per client here, which needs no GROUP_CONCAT and so runs on both stores.
  */
 export async function disclosureReport(ds: DataSource, subjectId: number): Promise<Recipient[]> {
+  await auditSettled(ds); // every disclosure committed so far counts
   const groups: Record<string, unknown>[] = await ds.query(DISCLOSURE_REPORT_SQL, [subjectId]);
   const byClient = new Map<string, { categories: Set<string>; purposes: Set<string>; firstAt: string; lastAt: string; count: number }>();
   for (const g of groups) {

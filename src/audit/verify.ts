@@ -1,16 +1,23 @@
 import type { DataSource } from 'typeorm';
 import { now } from '../clock';
-import { fromDbTime, SELECT_COLUMNS, toDbTime, toStoredRecord } from './columns';
-import { GENESIS_HASH, hashRecord } from './hash';
+import type { FieldRecord } from '../enforcement/disclosure';
+import { BatchFormatError, decodeRecords, GENESIS_HASH, hashBatch, StoredBatch } from './batch';
+import { BATCH_SELECT_COLUMNS, fromDbTime, SELECT_COLUMNS, toDbTime, toStoredBatch, toStoredRecord } from './columns';
+import { hashRecord } from './hash';
 import type { StoredAuditRecord } from './record';
 
 export type Tampering = 'changed' | 'removed' | 'inserted' | 'head-mismatch';
 
+/** audit_batches: the chain itself; audit_events: its projection, one row per record. */
+export type AuditTable = 'audit_batches' | 'audit_events';
+
 /**
- * The first record where a chain stops verifying. For `removed`, `seq` is the first missing
- * sequence number and `id` the record found in its place (null when the chain's end is missing).
+ * The first row where a chain stops verifying: a batch (its id and batch seq) or a record of the
+ * projection (its id and record seq). For `removed`, `seq` is the first missing seq and `id` the
+ * row found in its place (null when the end is missing).
  */
 export interface FirstBad {
+  table: AuditTable;
   id: number | null;
   seq: number;
   problem: Tampering;
@@ -36,7 +43,7 @@ export interface VerifyProgress {
 }
 
 export interface VerifyOptions {
-  /** Records per query: memory stays bounded by one page, whatever the chain's length. */
+  /** Records per query: memory stays bounded by one page (and a few batches), whatever the chain's length. */
   pageSize?: number;
   /** Stamp each registered chain's last_verified_* columns (default true). */
   record?: boolean;
@@ -44,99 +51,254 @@ export interface VerifyOptions {
 
 interface HeadRow {
   chainId: string;
+  /** Last batch (0: a chain written record by record, before the batch log). */
+  batch: number;
+  /** Last record. */
   seq: number;
   hash: string;
+  projectedBatch: number;
+  projectedSeq: number;
 }
 
 const readHeads = async (ds: DataSource): Promise<HeadRow[]> =>
-  (await ds.query('SELECT chain_id, head_seq, head_hash FROM audit_chains ORDER BY started_at, chain_id')).map(
-    (r: Record<string, unknown>) => ({ chainId: String(r.chain_id), seq: Number(r.head_seq), hash: String(r.head_hash) }),
+  (await ds.query('SELECT chain_id, head_batch, head_seq, head_hash, projected_batch, projected_seq FROM audit_chains ORDER BY started_at, chain_id')).map(
+    (r: Record<string, unknown>) => ({
+      chainId: String(r.chain_id), batch: Number(r.head_batch), seq: Number(r.head_seq), hash: String(r.head_hash),
+      projectedBatch: Number(r.projected_batch), projectedSeq: Number(r.projected_seq),
+    }),
   );
 
+/** One chain's rows of one table in seq order, a page at a time, with look-ahead. */
+class ChainRows<T extends { seq: number }> {
+  private rows: T[] = [];
+  private pos = 0;
+  private last: number | null = null;
+  private done = false;
+
+  constructor(private readonly fetch: (after: number | null, limit: number) => Promise<T[]>, private readonly pageSize: number) {}
+
+  async peek(k = 0): Promise<T | undefined> {
+    while (this.rows.length - this.pos <= k && !this.done) {
+      const page = await this.fetch(this.last, this.pageSize);
+      if (page.length < this.pageSize) this.done = true;
+      if (page.length) this.last = page[page.length - 1].seq;
+      this.rows = this.rows.slice(this.pos).concat(page);
+      this.pos = 0;
+    }
+    return this.rows[this.pos + k];
+  }
+
+  async take(): Promise<T | undefined> {
+    const r = await this.peek();
+    if (r) this.pos++;
+    return r;
+  }
+}
+
+function pageQuery<T>(ds: DataSource, table: AuditTable, columns: string, chainId: string, upTo: number, map: (row: Record<string, unknown>) => T) {
+  return async (after: number | null, limit: number): Promise<T[]> => {
+    const rows: Record<string, unknown>[] = await ds.query(
+      `SELECT ${columns} FROM ${table} WHERE chain_id = ? AND seq <= ?${after === null ? '' : ' AND seq > ?'} ORDER BY seq LIMIT ${limit}`,
+      after === null ? [chainId, upTo] : [chainId, upTo, after],
+    );
+    return rows.map(map);
+  };
+}
+
+/** The columns of a projected row against the record its batch holds at that place; the first that differs, or null. */
+function difference(row: StoredAuditRecord, b: StoredBatch, r: FieldRecord, seq: number | null): string | null {
+  const expected: [string, unknown, unknown][] = [
+    ['seq', row.seq, seq ?? row.seq], ['request_id', row.requestId, b.requestId], ['at', row.at, b.at], ['client_id', row.clientId, b.clientId],
+    ['purpose', row.purpose, b.purpose], ['case_ref', row.caseRef, b.caseRef], ['subject_id', row.subjectId, r.subjectId], ['entity', row.entity, r.entity],
+    ['entity_id', row.entityId, r.entityId], ['field', row.field, r.field], ['category', row.category, r.category], ['decision', row.decision, r.decision],
+    ['mask', row.mask, r.mask], ['reason', row.reason, r.reason], ['basis', row.basis, r.basis], ['policy_version', row.policyVersion, b.policyVersion],
+    ['consent_id', row.consentId, r.consentId], ['prev_hash', row.prevHash, b.prevHash], ['hash', row.hash, b.hash],
+  ];
+  const bad = expected.find(([, actual, want]) => actual !== want);
+  return bad ? bad[0] : null;
+}
+
 /**
- * Walk one chain in seq order up to the head read at the start (a writer may keep appending
- * meanwhile), and name the first record that breaks it.
- *
- * Each record must carry the next seq, link to the previous record's hash, and hash to its own
- * stored hash. When a link breaks, the records on either side tell what happened: a record that
- * links past its predecessor shows the predecessor was inserted; an intact record whose link does
- * not match shows the predecessor was changed (and its hash recomputed to hide it).
+ * A chain of batches, in seq order up to the head read at the start (writers and the projection
+ * may go on meanwhile):
+ * - each batch carries the next seq and the next record numbering, links to the previous batch's
+ *   hash and hashes to its own; the last one is the head. When a link breaks, the batches on
+ *   either side tell what happened, as for records before: a batch that links past its
+ *   predecessor shows the predecessor was inserted; an intact batch whose link does not match
+ *   shows the predecessor was changed (and rehashed to hide it).
+ * - every projected batch (up to projected_batch) has exactly its records in audit_events, at
+ *   seq first_seq + ordinal, equal column by column to what the batch holds. A batch's
+ *   projection is compared only once the next link (or the head) vouched for the batch, so that
+ *   a changed batch is named as the batch, not as the rows that still hold the original.
  */
-async function walkChain(ds: DataSource, head: HeadRow, pageSize: number, progress: (checked: number) => void): Promise<FirstBad | undefined> {
+async function walkBatchChain(ds: DataSource, head: HeadRow, pageSize: number, progress: (checked: number) => void): Promise<FirstBad | undefined> {
+  const batches = new ChainRows(pageQuery(ds, 'audit_batches', BATCH_SELECT_COLUMNS, head.chainId, head.batch, toStoredBatch), Math.min(100, Math.max(1, Math.ceil(pageSize / 20))));
+  const events = new ChainRows(pageQuery(ds, 'audit_events', SELECT_COLUMNS, head.chainId, head.projectedSeq, toStoredRecord), pageSize);
+  const batchBad = (b: { id: number | null; seq: number }, problem: Tampering, detail: string): FirstBad => ({ table: 'audit_batches', id: b.id, seq: b.seq, problem, detail });
+  let reported = 0;
+  const report = (n: number) => {
+    if (n > reported) progress((reported = n));
+  };
+
+  /** The projection of a batch whose place in the chain is confirmed. */
+  const checkProjection = async (b: StoredBatch): Promise<FirstBad | undefined> => {
+    let records: FieldRecord[];
+    try {
+      records = decodeRecords(b.records, b.recordCount);
+    } catch (e) {
+      // Hashed as it is: written so by someone with the code, not by the writer.
+      return batchBad(b, 'changed', `its records cannot be read (${e instanceof BatchFormatError ? e.message : 'unreadable'})`);
+    }
+    if (b.seq > head.projectedBatch) {
+      report(b.firstSeq + b.recordCount - 1); // not projected yet: the batch alone is checked
+      return undefined;
+    }
+    for (let i = 0; i < records.length; i++) {
+      const seq = b.firstSeq + i;
+      const row = await events.peek();
+      if (!row || row.seq > seq) {
+        const missing = row ? (row.seq - 1 > seq ? `seq ${seq}..${row.seq - 1}` : `seq ${seq}`) : `seq ${seq}..${head.projectedSeq}`;
+        return { table: 'audit_events', id: row?.id ?? null, seq, problem: 'removed', detail: row ? `${missing} missing before record ${row.id}` : `${missing} missing at the end of the projection` };
+      }
+      const differs = difference(row, b, records[i], seq);
+      if (differs) {
+        const next = await events.peek(1);
+        if (next && next.seq === seq + 1 && !difference(next, b, records[i], null)) {
+          return { table: 'audit_events', id: row.id, seq, problem: 'inserted', detail: `record ${next.id} (seq ${next.seq}) holds what seq ${seq} should` };
+        }
+        return { table: 'audit_events', id: row.id, seq, problem: 'changed', detail: `its ${differs} does not match record ${i} of batch ${b.seq} (id ${b.id})` };
+      }
+      await events.take();
+      if ((i + 1) % pageSize === 0) report(seq);
+    }
+    report(b.firstSeq + b.recordCount - 1);
+    return undefined;
+  };
+
+  let prev: StoredBatch | null = null;
+  let expectedBatch = 1;
+  let expectedSeq = 1;
+  let projectedEnd = head.projectedBatch === 0 ? 0 : -1;
+  for (let b: StoredBatch | undefined; (b = await batches.take());) {
+    if (b.seq < expectedBatch) return batchBad(b, 'inserted', `batch seq ${b.seq} appears out of order (expected ${expectedBatch})`);
+    if (b.seq > expectedBatch) {
+      const missing = b.seq - 1 > expectedBatch ? `batch seq ${expectedBatch}..${b.seq - 1}` : `batch seq ${expectedBatch}`;
+      return batchBad({ id: b.id, seq: expectedBatch }, 'removed', `${missing} missing before batch ${b.id}`);
+    }
+    const intact = hashBatch(b.prevHash, b) === b.hash;
+    if (b.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
+      if (prev && b.prevHash === prev.prevHash) return batchBad(prev, 'inserted', `batch ${b.id} (seq ${b.seq}) links past it`);
+      if (prev && intact) return batchBad(prev, 'changed', `its hash no longer matches the link in batch ${b.id} (seq ${b.seq})`);
+      return batchBad(b, 'changed', 'its link to the previous batch does not match');
+    }
+    if (!intact) return batchBad(b, 'changed', 'its content does not match its hash');
+    if (b.firstSeq !== expectedSeq) return batchBad(b, 'changed', `its records are numbered from ${b.firstSeq}, the chain is at ${expectedSeq}`);
+    // b vouches for prev: now prev's projection can be compared.
+    if (prev) {
+      const bad = await checkProjection(prev);
+      if (bad) return bad;
+    }
+    prev = b;
+    expectedBatch++;
+    expectedSeq += b.recordCount;
+    if (b.seq === head.projectedBatch) projectedEnd = expectedSeq - 1;
+  }
+  if (expectedBatch - 1 < head.batch) {
+    const missing = expectedBatch < head.batch ? `batch seq ${expectedBatch}..${head.batch}` : `batch seq ${expectedBatch}`;
+    return batchBad({ id: null, seq: expectedBatch }, 'removed', `${missing} missing at the end (the head is batch ${head.batch})`);
+  }
+  if ((prev?.hash ?? GENESIS_HASH) !== head.hash) return batchBad({ id: prev?.id ?? null, seq: prev?.seq ?? 0 }, 'head-mismatch', 'the last batch does not hash to the chain head');
+  if (expectedSeq - 1 !== head.seq) return batchBad({ id: prev?.id ?? null, seq: prev?.seq ?? 0 }, 'head-mismatch', `the head counts ${head.seq} records, the batches ${expectedSeq - 1}`);
+  if (prev) {
+    const bad = await checkProjection(prev);
+    if (bad) return bad;
+  }
+  const extra = await events.peek();
+  if (extra) return { table: 'audit_events', id: extra.id, seq: extra.seq, problem: 'inserted', detail: `no projected batch holds seq ${extra.seq}` };
+  if (projectedEnd !== head.projectedSeq) {
+    return { table: 'audit_events', id: null, seq: head.projectedSeq, problem: 'head-mismatch', detail: `the projection progress (batch ${head.projectedBatch}, record ${head.projectedSeq}) does not match the batches` };
+  }
+  return (await beyond(ds, head, 'audit_batches', head.batch, 'head_batch')) ?? beyond(ds, head, 'audit_events', head.projectedSeq, 'projected_seq');
+}
+
+/**
+ * Rows past the head (or projection progress) the walk started from are legitimate only if it
+ * has moved over them since (the writer and the projection move it in the same transaction as
+ * they insert). Read them before the head, so that a commit landing in between is counted in the
+ * head as well.
+ */
+async function beyond(ds: DataSource, head: HeadRow, table: AuditTable, from: number, column: 'head_batch' | 'projected_seq' | 'head_seq'): Promise<FirstBad | undefined> {
+  const [past] = await ds.query(`SELECT MAX(seq) AS seq FROM ${table} WHERE chain_id = ? AND seq > ?`, [head.chainId, from]);
+  if (past?.seq == null) return undefined;
+  const [current] = await ds.query(`SELECT ${column} AS seq FROM audit_chains WHERE chain_id = ?`, [head.chainId]);
+  const upTo = Number(current?.seq ?? 0);
+  if (Number(past.seq) <= upTo) return undefined;
+  const [first] = await ds.query(`SELECT id, seq FROM ${table} WHERE chain_id = ? AND seq > ? ORDER BY seq LIMIT 1`, [head.chainId, upTo]);
+  const what = table === 'audit_batches' ? `past the chain head (batch ${upTo})` : column === 'projected_seq' ? `past the projection (record ${upTo})` : `past the chain head (seq ${upTo})`;
+  return { table, id: Number(first.id), seq: Number(first.seq), problem: 'inserted', detail: what };
+}
+
+/**
+ * A chain written record by record (before the batch log): each audit_events row must carry the
+ * next seq, link to the previous row's hash and hash to its own stored hash.
+ */
+async function walkRecordChain(ds: DataSource, head: HeadRow, pageSize: number, progress: (checked: number) => void): Promise<FirstBad | undefined> {
+  const rows = new ChainRows(pageQuery(ds, 'audit_events', SELECT_COLUMNS, head.chainId, head.seq, toStoredRecord), pageSize);
+  const bad = (r: { id: number | null; seq: number }, problem: Tampering, detail: string): FirstBad => ({ table: 'audit_events', id: r.id, seq: r.seq, problem, detail });
   let expectedSeq = 1;
   let prev: StoredAuditRecord | null = null;
-  let lastSeq: number | null = null;
-  for (;;) {
-    const rows: Record<string, unknown>[] = await ds.query(
-      `SELECT ${SELECT_COLUMNS} FROM audit_events WHERE chain_id = ? AND seq <= ?${lastSeq === null ? '' : ' AND seq > ?'} ORDER BY seq LIMIT ${pageSize}`,
-      lastSeq === null ? [head.chainId, head.seq] : [head.chainId, head.seq, lastSeq],
-    );
-    for (const row of rows) {
-      const r = toStoredRecord(row);
-      if (r.seq < expectedSeq) return { id: r.id, seq: r.seq, problem: 'inserted', detail: `seq ${r.seq} appears out of order (expected ${expectedSeq})` };
-      if (r.seq > expectedSeq) {
-        const missing = r.seq - 1 > expectedSeq ? `seq ${expectedSeq}..${r.seq - 1}` : `seq ${expectedSeq}`;
-        return { id: r.id, seq: expectedSeq, problem: 'removed', detail: `${missing} missing before record ${r.id}` };
-      }
-      const intact = hashRecord(r.prevHash, r) === r.hash;
-      if (r.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
-        if (prev && r.prevHash === prev.prevHash) return { id: prev.id, seq: prev.seq, problem: 'inserted', detail: `record ${r.id} (seq ${r.seq}) links past it` };
-        if (prev && intact) return { id: prev.id, seq: prev.seq, problem: 'changed', detail: `its hash no longer matches the link in record ${r.id} (seq ${r.seq})` };
-        return { id: r.id, seq: r.seq, problem: 'changed', detail: 'its link to the previous record does not match' };
-      }
-      if (!intact) return { id: r.id, seq: r.seq, problem: 'changed', detail: 'its content does not match its hash' };
-      prev = r;
-      expectedSeq++;
+  for (let r: StoredAuditRecord | undefined; (r = await rows.take());) {
+    if (r.seq < expectedSeq) return bad(r, 'inserted', `seq ${r.seq} appears out of order (expected ${expectedSeq})`);
+    if (r.seq > expectedSeq) {
+      const missing = r.seq - 1 > expectedSeq ? `seq ${expectedSeq}..${r.seq - 1}` : `seq ${expectedSeq}`;
+      return bad({ id: r.id, seq: expectedSeq }, 'removed', `${missing} missing before record ${r.id}`);
     }
-    if (rows.length) {
-      lastSeq = prev!.seq;
-      progress(lastSeq);
+    const intact = hashRecord(r.prevHash, r) === r.hash;
+    if (r.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
+      if (prev && r.prevHash === prev.prevHash) return bad(prev, 'inserted', `record ${r.id} (seq ${r.seq}) links past it`);
+      if (prev && intact) return bad(prev, 'changed', `its hash no longer matches the link in record ${r.id} (seq ${r.seq})`);
+      return bad(r, 'changed', 'its link to the previous record does not match');
     }
-    if (rows.length < pageSize) break;
+    if (!intact) return bad(r, 'changed', 'its content does not match its hash');
+    prev = r;
+    expectedSeq++;
+    if (r.seq % pageSize === 0) progress(r.seq);
   }
+  if (prev) progress(prev.seq);
   if ((prev?.seq ?? 0) < head.seq) {
     const seq = (prev?.seq ?? 0) + 1;
-    return { id: null, seq, problem: 'removed', detail: `seq ${seq}..${head.seq} missing at the end (the head is seq ${head.seq})` };
+    return bad({ id: null, seq }, 'removed', `seq ${seq}..${head.seq} missing at the end (the head is seq ${head.seq})`);
   }
-  if ((prev?.hash ?? GENESIS_HASH) !== head.hash) {
-    return { id: prev?.id ?? null, seq: prev?.seq ?? 0, problem: 'head-mismatch', detail: 'the last record does not hash to the chain head' };
-  }
-  return afterHead(ds, head);
+  if ((prev?.hash ?? GENESIS_HASH) !== head.hash) return bad({ id: prev?.id ?? null, seq: prev?.seq ?? 0 }, 'head-mismatch', 'the last record does not hash to the chain head');
+  return beyond(ds, head, 'audit_events', head.seq, 'head_seq');
 }
 
-/**
- * Records past the head the walk started from are legitimate only if the head has moved over
- * them since (the writer moves it in the same transaction as it inserts). Read them before the
- * head, so that a commit landing in between is counted in the head as well.
- */
-async function afterHead(ds: DataSource, head: HeadRow): Promise<FirstBad | undefined> {
-  const [beyond] = await ds.query('SELECT MAX(seq) AS seq FROM audit_events WHERE chain_id = ? AND seq > ?', [head.chainId, head.seq]);
-  if (beyond?.seq == null) return undefined;
-  const [current] = await ds.query('SELECT head_seq FROM audit_chains WHERE chain_id = ?', [head.chainId]);
-  const headSeq = Number(current?.head_seq ?? 0);
-  if (Number(beyond.seq) <= headSeq) return undefined;
-  const [first] = await ds.query('SELECT id, seq FROM audit_events WHERE chain_id = ? AND seq > ? ORDER BY seq LIMIT 1', [head.chainId, headSeq]);
-  return { id: Number(first.id), seq: Number(first.seq), problem: 'inserted', detail: `past the chain head (seq ${headSeq})` };
-}
-
-/** Records under a chain id that no writer registered: inserted wholesale. */
+/** Rows under a chain id that no writer registered: inserted wholesale (batches first, then records). */
 async function unregisteredChains(ds: DataSource, registered: Set<string>): Promise<ChainReport[]> {
-  const ids: string[] = (await ds.query('SELECT DISTINCT chain_id FROM audit_events')).map((r: Record<string, unknown>) => String(r.chain_id));
-  const out: ChainReport[] = [];
-  for (const chainId of ids.filter((id) => !registered.has(id)).sort()) {
-    const [first] = await ds.query('SELECT id, seq FROM audit_events WHERE chain_id = ? ORDER BY seq LIMIT 1', [chainId]);
-    const [count] = await ds.query('SELECT COUNT(*) AS n FROM audit_events WHERE chain_id = ?', [chainId]);
-    out.push({
-      chainId, length: Number(count.n), headHash: '', ok: false,
-      firstBad: { id: Number(first.id), seq: Number(first.seq), problem: 'inserted', detail: 'its chain was never registered by a writer' },
-    });
+  const out = new Map<string, ChainReport>();
+  for (const table of ['audit_batches', 'audit_events'] as const) {
+    const ids: string[] = (await ds.query(`SELECT DISTINCT chain_id FROM ${table}`)).map((r: Record<string, unknown>) => String(r.chain_id));
+    for (const chainId of ids.filter((id) => !registered.has(id) && !out.has(id)).sort()) {
+      const [first] = await ds.query(`SELECT id, seq FROM ${table} WHERE chain_id = ? ORDER BY seq LIMIT 1`, [chainId]);
+      const [count] = await ds.query(`SELECT COUNT(*) AS n FROM ${table} WHERE chain_id = ?`, [chainId]);
+      out.set(chainId, {
+        chainId, length: Number(count.n), headHash: '', ok: false,
+        firstBad: { table, id: Number(first.id), seq: Number(first.seq), problem: 'inserted', detail: 'its chain was never registered by a writer' },
+      });
+    }
   }
-  return out;
+  return [...out.values()].sort((a, b) => (a.chainId < b.chainId ? -1 : 1));
+}
+
+/** How a first bad row is named in reports: "batch 12 (seq 3)" or "record 345 (seq 27)". */
+export function nameFirstBad(b: FirstBad): string {
+  return `${b.table === 'audit_batches' ? 'batch' : 'record'} ${b.id ?? '-'} (seq ${b.seq})`;
 }
 
 /**
- * `npm run audit:verify`: check every chain completely, page by page, and report each (and,
- * unless told not to, record the outcome on the chain for the console's Integrity view).
+ * `npm run audit:verify`: check every chain completely — its batches, and their projection in
+ * audit_events — page by page, and report each (and, unless told not to, record the outcome on
+ * the chain for the console's Integrity view).
  */
 export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgress) => void, options: VerifyOptions = {}): Promise<ChainReport[]> {
   const pageSize = options.pageSize ?? 2000;
@@ -145,14 +307,13 @@ export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgre
   let done = 0;
   const reports: ChainReport[] = [];
   for (const head of heads) {
-    const firstBad = await walkChain(ds, head, pageSize, (chainChecked) =>
-      onProgress?.({ chainId: head.chainId, chainChecked, chainTotal: head.seq, checked: done + chainChecked, total }),
-    );
+    const progress = (chainChecked: number) => onProgress?.({ chainId: head.chainId, chainChecked, chainTotal: head.seq, checked: done + chainChecked, total });
+    const firstBad = head.batch === 0 && head.seq > 0 ? await walkRecordChain(ds, head, pageSize, progress) : await walkBatchChain(ds, head, pageSize, progress);
     done += head.seq;
     const report: ChainReport = { chainId: head.chainId, length: head.seq, headHash: head.hash, ok: !firstBad, ...(firstBad ? { firstBad } : {}) };
     reports.push(report);
     if (options.record !== false) {
-      const detail = firstBad ? `${firstBad.problem} at record ${firstBad.id ?? '-'} (seq ${firstBad.seq}): ${firstBad.detail}`.slice(0, 255) : `${head.seq} records`;
+      const detail = firstBad ? `${firstBad.problem} at ${nameFirstBad(firstBad)}: ${firstBad.detail}`.slice(0, 255) : `${head.seq} records`;
       await ds.query('UPDATE audit_chains SET last_verified_at = ?, last_verified_ok = ?, last_verified_detail = ? WHERE chain_id = ?', [
         toDbTime(now().toISOString()), !firstBad, detail, head.chainId,
       ]);
@@ -166,8 +327,13 @@ export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgre
 export interface ChainSummary {
   chainId: string;
   startedAt: string;
+  /** Records in the chain (its last record's seq). */
   headSeq: number;
+  /** Batches in the chain (0: written record by record, before the batch log). */
+  headBatch: number;
   headHash: string;
+  /** Records of the chain already in audit_events. */
+  projectedSeq: number;
   lastVerifiedAt: string | null;
   lastVerifiedOk: boolean | null;
   lastVerifiedDetail: string | null;
@@ -175,13 +341,15 @@ export interface ChainSummary {
 
 export async function listChains(ds: DataSource): Promise<ChainSummary[]> {
   const rows: Record<string, unknown>[] = await ds.query(
-    'SELECT chain_id, started_at, head_seq, head_hash, last_verified_at, last_verified_ok, last_verified_detail FROM audit_chains ORDER BY started_at, chain_id',
+    'SELECT chain_id, started_at, head_batch, head_seq, head_hash, projected_seq, last_verified_at, last_verified_ok, last_verified_detail FROM audit_chains ORDER BY started_at, chain_id',
   );
   return rows.map((r) => ({
     chainId: String(r.chain_id),
     startedAt: fromDbTime(r.started_at),
     headSeq: Number(r.head_seq),
+    headBatch: Number(r.head_batch),
     headHash: String(r.head_hash),
+    projectedSeq: Number(r.projected_seq),
     lastVerifiedAt: r.last_verified_at == null ? null : fromDbTime(r.last_verified_at),
     lastVerifiedOk: r.last_verified_ok == null ? null : Boolean(Number(r.last_verified_ok)),
     lastVerifiedDetail: r.last_verified_detail == null ? null : String(r.last_verified_detail),

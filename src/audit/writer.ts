@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { now } from '../clock';
 import type { Disclosure } from '../enforcement/disclosure';
 import { log } from '../log';
-import { EMPTY_HEAD } from './hash';
-import { auditFacts, AuditFacts } from './record';
+import { BatchContent, batchContent, ChainHead, EMPTY_HEAD } from './batch';
 import type { AuditStore, ChainState } from './store';
 
 export interface AuditWriterOptions {
@@ -32,9 +31,9 @@ export class AuditUnavailableError extends Error {
   }
 }
 
-/** One request's records waiting for their commit. */
+/** One request's records, encoded as its batch, waiting for their commit. */
 interface Pending {
-  disclosure: Disclosure;
+  content: BatchContent;
   size: number;
   state: 'queued' | 'writing' | 'settled';
   resolve(): void;
@@ -57,10 +56,10 @@ function newChainId(): string {
 const month = (iso: string) => iso.slice(0, 7);
 
 /**
- * The audit's group commit. Requests hand over their records and wait; one transaction at a
- * time takes everything queued (up to maxBatchRecords), seals it onto this writer's chain and
- * commits it, then resolves every request in it. While a transaction runs, the next batch
- * gathers, so the cost per request falls as load rises. Nothing is dropped: a request whose
+ * The audit's group commit. Requests hand over their records (encoded as one batch per request)
+ * and wait; one transaction at a time takes everything queued (up to maxBatchRecords), seals the
+ * batches onto this writer's chain and commits them, then resolves every request in it. While a
+ * transaction runs, the next one gathers, so the cost per request falls as load rises. Nothing is dropped: a request whose
  * records cannot be committed (queue full past maxWaitMs, database failure, timeout) is
  * rejected, and its caller withholds the response.
  */
@@ -85,7 +84,11 @@ export class AuditWriter {
   /** Flushes run outside the async context of whichever request scheduled them (per-request statement counts). */
   private readonly scope = new AsyncResource('AuditWriter');
 
-  constructor(private readonly store: AuditStore, options: AuditWriterOptions = {}) {
+  /**
+   * `onCommitted` hears of every chain head this writer committed (the projection's cue); it runs
+   * after the requests of the transaction are resolved and must not throw.
+   */
+  constructor(private readonly store: AuditStore, options: AuditWriterOptions = {}, private readonly onCommitted?: (chainId: string, head: ChainHead) => void) {
     this.options = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.chain = this.newChain();
   }
@@ -95,11 +98,19 @@ export class AuditWriter {
     const size = d.records.length;
     if (size === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new AuditUnavailableError('closed'));
-    if (this.admissions.length === 0 && this.fits(size)) return this.enqueue(d);
+    let content: BatchContent;
+    try {
+      content = batchContent(d);
+    } catch (e) {
+      // A value the audit cannot hold as is (never expected: ids, names from the schema and policy).
+      log.error({ err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'audit batch could not be encoded');
+      return Promise.reject(new AuditUnavailableError('commit-failed', { cause: e }));
+    }
+    if (this.admissions.length === 0 && this.fits(size)) return this.enqueue(content);
     return new Promise<void>((resolve, reject) => {
       const a: Admission = {
         size,
-        admit: () => this.enqueue(d).then(resolve, reject),
+        admit: () => this.enqueue(content).then(resolve, reject),
         refuse: reject,
         timer: setTimeout(() => {
           this.admissions.splice(this.admissions.indexOf(a), 1);
@@ -160,11 +171,11 @@ export class AuditWriter {
     }
   }
 
-  private enqueue(d: Disclosure): Promise<void> {
+  private enqueue(content: BatchContent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const p: Pending = {
-        disclosure: d,
-        size: d.records.length,
+        content,
+        size: content.recordCount,
         state: 'queued',
         resolve,
         reject,
@@ -246,15 +257,11 @@ export class AuditWriter {
     const size = batch.reduce((n, p) => n + p.size, 0);
     this.rotateMonthly();
     const { chainId, startedAt } = this.chain;
+    let committed: ChainHead | null = null;
     try {
-      const facts: AuditFacts[] = [];
-      for (const p of batch) {
-        const d = p.disclosure;
-        const at = d.at.toISOString();
-        for (const r of d.records) facts.push(auditFacts(d, r, at));
-      }
       const known = this.headKnown ? { registered: this.chain.registered, head: this.chain.head } : null;
-      const { head } = await this.store.append(chainId, startedAt, known, facts);
+      const { head } = await this.store.append(chainId, startedAt, known, batch.map((p) => p.content));
+      committed = head;
       if (!this.chain.registered) this.chainsStarted++;
       this.chain = { ...this.chain, registered: true, head };
       this.headKnown = true;
@@ -272,6 +279,7 @@ export class AuditWriter {
     }
     this.depth -= size;
     this.admit();
+    if (committed) this.onCommitted?.(chainId, committed);
   }
 
   private settle(batch: Pending[], error: AuditUnavailableError | null): void {

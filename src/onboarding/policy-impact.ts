@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { toDbTime } from '../audit/columns';
+import { auditSettled } from '../audit/projection';
 import { now } from '../clock';
 import { Category, CompiledPolicy, decideField, resolvePurpose, SubjectFacts } from '../policy';
 import { CellOutcome, compareOutcomes } from './policy-diff';
@@ -80,6 +81,9 @@ export async function replayAudit(ds: DataSource, policy: CompiledPolicy, option
   const since = new Date(until.getTime() - options.days * 86_400_000);
   const window = [toDbTime(since.toISOString()), toDbTime(until.toISOString())];
   const pageSize = options.pageSize ?? 5000;
+  // audit_events is projected from the committed batches: project what is pending first (in
+  // `policy:diff --impact`'s own process, it does so itself), so that the replay covers them.
+  await auditSettled(ds);
 
   const [{ n }] = (await ds.query('SELECT COUNT(*) AS n FROM audit_events WHERE at >= ? AND at < ?', window)) as { n: number | string }[];
   options.onTotal?.(Number(n));

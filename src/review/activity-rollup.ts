@@ -14,7 +14,8 @@ import { log } from '../log';
  * head is exact, whenever and by whichever gateway process it happens: the progress row is locked
  * (MySQL) or the transaction is the only writer (SQLite), and the counts and the new progress
  * commit together. Reads add the records past the progress (clientActivity), so a count is never
- * late.
+ * late. ("Its head" here is audit_chains.projected_seq: the records the audit projection has put
+ * in audit_events, which moves in the same transaction as those rows; see src/audit/projection.ts.)
  */
 
 /** Hour bucket of a stored time, as stored in audit_activity_hours.hour. */
@@ -103,7 +104,7 @@ async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Prom
     await qr.connect();
     await qr.startTransaction();
     const [progress] = await qr.query('SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ? FOR UPDATE', [chainId]);
-    const [head] = await qr.query('SELECT head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
+    const [head] = await qr.query('SELECT projected_seq AS head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
     const from = Number(progress?.rolled_seq ?? 0);
     const to = Math.min(Number(head?.head_seq ?? 0), from + batch);
     if (to <= from) {
@@ -137,7 +138,7 @@ function rollUpSqlite(ds: DataSource, chainId: string, batch: number): number {
   if (db.inTransaction) return 0;
   const run = db.transaction((): number => {
     const progress = db.prepare('SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ?').get(chainId) as { rolled_seq: number } | undefined;
-    const head = db.prepare('SELECT head_seq FROM audit_chains WHERE chain_id = ?').get(chainId) as { head_seq: number } | undefined;
+    const head = db.prepare('SELECT projected_seq AS head_seq FROM audit_chains WHERE chain_id = ?').get(chainId) as { head_seq: number } | undefined;
     const from = Number(progress?.rolled_seq ?? 0);
     const to = Math.min(Number(head?.head_seq ?? 0), from + batch);
     if (to <= from) return 0;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { toDbTime } from '../audit/columns';
+import { auditSettled } from '../audit/projection';
 import { isMysql } from '../db/data-source';
 import { chainGroupsSql, sqliteConnection } from './activity-rollup';
 
@@ -38,7 +39,7 @@ export function chooseBucket(from: Date, to: Date): TimeBucket {
 
 /** The SQL of one read: counted hours from audit_activity_hours, and each chain's records past its progress. */
 export const ACTIVITY_SQL = {
-  chains: `SELECT c.chain_id, c.head_seq, p.rolled_seq
+  chains: `SELECT c.chain_id, c.projected_seq AS head_seq, p.rolled_seq
              FROM audit_chains c LEFT JOIN audit_activity_progress p ON p.chain_id = c.chain_id`,
   series: `SELECT hour, decision, SUM(n) AS n FROM audit_activity_hours
             WHERE client_id = ? AND hour >= ? AND hour < ? GROUP BY hour, decision`,
@@ -128,6 +129,7 @@ export async function clientActivity(ds: DataSource, clientId: string, from: Dat
   const bucket = chooseBucket(new Date(start), new Date(end));
   const unit = bucket === 'HOUR' ? HOUR : DAY;
   const params = [clientId, toDbTime(new Date(start).toISOString()), toDbTime(new Date(end).toISOString())];
+  await auditSettled(ds); // every committed batch is in audit_events (read-your-writes)
   const reads = isMysql(ds) ? await readMysql(ds, params) : readSqlite(ds, params);
 
   const byStart = new Map<number, DecisionCounts>();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { verifyChains } from '../audit/verify';
+import { nameFirstBad, verifyChains } from '../audit/verify';
 import type { ChainReport } from '../audit/verify';
 import { now } from '../clock';
 import { log } from '../log';
@@ -26,7 +26,7 @@ const KEEP = 20;
 
 function describe(r: ChainReport): string {
   const b = r.firstBad!;
-  return `chain ${r.chainId}: record ${b.id ?? '-'} (seq ${b.seq}) ${b.problem}: ${b.detail}`;
+  return `chain ${r.chainId}: ${nameFirstBad(b)} ${b.problem}: ${b.detail}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { toStoredRecord } from '../../src/audit/columns';
+import type { StoredBatch } from '../../src/audit/batch';
+import { toStoredBatch, toStoredRecord } from '../../src/audit/columns';
 import type { StoredAuditRecord } from '../../src/audit/record';
 import { createDataSource } from '../../src/db/data-source';
 import { Disclosure, FieldRecord } from '../../src/enforcement/disclosure';
@@ -58,4 +59,8 @@ export async function secondDataSource(store: TestStore): Promise<DataSource> {
 /** Run statements that only an operator (or an attacker) would: the gateway has no such path. */
 export async function tamper(ds: DataSource, sql: string, params: unknown[] = []): Promise<void> {
   await ds.query(sql, params);
+}
+
+export async function allBatches(ds: DataSource, where = '1 = 1', params: unknown[] = []): Promise<StoredBatch[]> {
+  return (await ds.query(`SELECT * FROM audit_batches WHERE ${where} ORDER BY id`, params)).map(toStoredBatch);
 }

@@ -19,7 +19,9 @@ afterAll(async () => {
 
 const AT = '2026-11-25T12:00:00.000Z'; // the tests' fixed clock
 
+/** A request's records as audit_events holds them, once the projection has caught up with its commit. */
 async function recordsOf(requestId: string): Promise<StoredAuditRecord[]> {
+  await gw.gateway.audit.settled();
   return (await gw.store.ds.query('SELECT * FROM audit_events WHERE request_id = ? ORDER BY id', [requestId])).map(toStoredRecord);
 }
 
@@ -139,11 +141,11 @@ describe('who received Tom\'s data (user 4)', () => {
   });
 });
 
-describe('fail-closed: the audit table unwritable', () => {
+describe('fail-closed: the audit\'s batch table unwritable', () => {
   const QUERY = '{ user(id: "1") { id username realName phone } }';
 
   test('no personal data leaves: AUDIT_UNAVAILABLE, HTTP 503, /readyz 503; when the table is back, the gateway recovers by itself', async () => {
-    await gw.store.ds.query('ALTER TABLE audit_events RENAME TO audit_events_unplugged');
+    await gw.store.ds.query('ALTER TABLE audit_batches RENAME TO audit_batches_unplugged');
     let failedId: string;
     try {
       const res = await ask(KEYS.mall, 'service.fulfilment', QUERY);
@@ -163,7 +165,7 @@ describe('fail-closed: the audit table unwritable', () => {
       expect(plain.status).toBe(200);
       expect(plain.body.data.user).toEqual({ id: '1', isMinor: false });
     } finally {
-      await gw.store.ds.query('ALTER TABLE audit_events_unplugged RENAME TO audit_events');
+      await gw.store.ds.query('ALTER TABLE audit_batches_unplugged RENAME TO audit_batches');
     }
 
     const ready = await fetch(`${gw.url}/readyz`);

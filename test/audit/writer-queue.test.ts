@@ -1,5 +1,4 @@
-import { EMPTY_HEAD, sealRecords } from '../../src/audit/hash';
-import type { AuditFacts } from '../../src/audit/record';
+import { BatchContent, EMPTY_HEAD, sealBatches } from '../../src/audit/batch';
 import type { AppendResult, AuditStore, ChainState } from '../../src/audit/store';
 import { AuditWriter } from '../../src/audit/writer';
 import { disclosure, manyRecords } from './fixtures';
@@ -11,7 +10,9 @@ import { disclosure, manyRecords } from './fixtures';
  */
 interface Call {
   chain: Omit<ChainState, 'chainId' | 'startedAt'> | null;
-  facts: readonly AuditFacts[];
+  batches: readonly BatchContent[];
+  /** Records in the transaction. */
+  records: number;
   commit(): void;
   fail(): void;
 }
@@ -21,12 +22,12 @@ class ManualStore implements AuditStore {
   head = EMPTY_HEAD;
   probeFails = false;
 
-  append(chainId: string, _startedAt: string, chain: Call['chain'], facts: readonly AuditFacts[]): Promise<AppendResult> {
+  append(chainId: string, _startedAt: string, chain: Call['chain'], batches: readonly BatchContent[]): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.calls.push({
-        chain, facts,
+        chain, batches, records: batches.reduce((n, b) => n + b.recordCount, 0),
         commit: () => {
-          const sealed = sealRecords(chainId, chain?.head ?? this.head, facts);
+          const sealed = sealBatches(chainId, chain?.head ?? this.head, batches);
           this.head = sealed.head;
           resolve(sealed);
         },
@@ -62,7 +63,8 @@ test('requests that arrive during a transaction are committed together in the ne
   t2.commit();
   await a;
   const t3 = await store.next(3);
-  expect(t3.facts).toHaveLength(20);
+  expect(t3.records).toBe(20);
+  expect(t3.batches).toHaveLength(4); // one batch per request
   t3.commit();
   await Promise.all(rest);
   expect(store.calls).toHaveLength(3);
@@ -75,7 +77,7 @@ test('a batch stops at maxBatchRecords, but never splits a request', async () =>
   const ps = [6, 6, 12, 1].map((n) => w.commit(disclosure({ records: manyRecords(n) })));
   for (const [i, n] of [[1, 6], [2, 6], [3, 12], [4, 1]] as const) {
     const call = await store.next(i);
-    expect(call.facts).toHaveLength(n);
+    expect(call.records).toBe(n);
     call.commit();
   }
   await Promise.all(ps);
@@ -127,7 +129,7 @@ test('a failed transaction rejects every request in it; the next one rereads the
 
   const failed = [w.commit(disclosure({ records: manyRecords(3) })), w.commit(disclosure({ records: manyRecords(4) }))];
   const t2 = await store.next(2);
-  expect(t2.chain).toMatchObject({ registered: true, head: { seq: 2 } });
+  expect(t2.chain).toMatchObject({ registered: true, head: { batch: 1, seq: 2 } });
   t2.fail();
   expect(await Promise.all(failed.map(settled))).toEqual(['rejected:commit-failed', 'rejected:commit-failed']);
   expect(w.isFailing).toBe(true);
@@ -138,7 +140,7 @@ test('a failed transaction rejects every request in it; the next one rereads the
   t3.commit();
   await after;
   expect(w.isFailing).toBe(false);
-  expect(store.head.seq).toBe(3);
+  expect(store.head).toMatchObject({ batch: 2, seq: 3 });
   expect(w.stats()).toEqual({ queueDepth: 0, chains: 1, committedRecords: 3 });
 });
 

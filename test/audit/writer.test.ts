@@ -1,12 +1,14 @@
-import { createAudit, Audit } from '../../src/audit';
-import { GENESIS_HASH, hashRecord } from '../../src/audit/hash';
+import { createAudit, Audit, auditSettled } from '../../src/audit';
+import { decodeRecords, GENESIS_HASH, hashBatch } from '../../src/audit/batch';
 import { statementCounter } from '../../src/db/statement-counter';
 import { createTestStore, TestStore } from '../helpers/store';
-import { allRecords, disclosure, fieldRecord, manyRecords } from './fixtures';
+import { allBatches, allRecords, disclosure, fieldRecord, manyRecords } from './fixtures';
 
 /**
- * SPEC §6 at the writer: one record per field decision with the request's fields and never a
- * value; concurrent requests coalesced into few transactions; fail-closed and self-recovering.
+ * SPEC §6 at the writer: one batch per request, committed before the response, holding one
+ * record per field decision with the request's fields and never a value; projected into
+ * audit_events one row per record; concurrent requests coalesced into few transactions;
+ * fail-closed and self-recovering.
  */
 let store: TestStore;
 let audit: Audit;
@@ -32,6 +34,13 @@ describe('records', () => {
       ],
     });
     await audit.commit(d);
+    // Committed: one batch row, holding the four records.
+    const [batch] = await allBatches(store.ds, 'request_id = ?', ['req-records-1']);
+    expect(batch).toMatchObject({ seq: 1, firstSeq: 1, recordCount: 4, requestId: 'req-records-1', at: '2026-11-25T12:34:56.789Z', clientId: 'legal-desk', caseRef: 'GA-2026-0117' });
+    expect(decodeRecords(batch.records, 4)).toEqual(d.records);
+    expect(batch.hash).toBe(hashBatch(GENESIS_HASH, batch));
+    // Projected: one audit_events row per record.
+    await audit.settled();
     const rows = await allRecords(store.ds, 'request_id = ?', ['req-records-1']);
     expect(rows).toHaveLength(4);
     const common = {
@@ -44,21 +53,42 @@ describe('records', () => {
       { ...common, subjectId: 5, entity: 'Device', entityId: '5', field: 'deviceId', category: 'device.identifier', decision: 'DENY', mask: null, reason: 'SUBJECT_ERASED', basis: 'legal-exception', consentId: null },
       { ...common, subjectId: 1, entity: 'User', entityId: '1', field: 'city', category: 'location.coarse', decision: 'ALLOW', mask: null, reason: 'POLICY_ALLOWS', basis: 'consent', consentId: '7' },
     ]);
-    // Chained: consecutive seq on one chain, each hashed over the one before.
-    expect(new Set(rows.map((r) => r.chainId)).size).toBe(1);
-    for (let i = 1; i < rows.length; i++) {
-      expect(rows[i].seq).toBe(rows[i - 1].seq + 1);
-      expect(rows[i].prevHash).toBe(rows[i - 1].hash);
-    }
-    for (const r of rows) expect(r.hash).toBe(hashRecord(r.prevHash, r));
+    // Numbered in the batch's chain: consecutive seq from its first, and the batch's hashes.
+    expect(rows.map((r) => [r.chainId, r.seq, r.prevHash, r.hash])).toEqual([1, 2, 3, 4].map((seq) => [batch.chainId, seq, GENESIS_HASH, batch.hash]));
   });
 
-  test('the table has exactly the audit columns: nowhere to put a value', async () => {
+  test('a record without a subject, ids that are not the subject\'s, consent ids: the projection unfolds them as the batch holds them', async () => {
+    const records = [
+      fieldRecord({ subjectId: null, entity: 'Device', entityId: 'dev-9', field: 'deviceId', category: 'device.identifier' }),
+      fieldRecord({ subjectId: 7, entity: 'Order', entityId: '700', field: 'recipientPhone', consentId: '12', basis: 'consent' }),
+      fieldRecord({ subjectId: 7, entity: 'User', entityId: '7', field: 'phone', consentId: 'c"\\ü', basis: 'consent' }),
+      fieldRecord({ subjectId: 8, entity: 'User', entityId: '8', field: 'phone', consentId: '13', basis: 'consent' }),
+      fieldRecord({ subjectId: 9, entity: 'User', entityId: '09', field: 'phone' }),
+    ];
+    await audit.commit(disclosure({ requestId: 'req-unusual', records }));
+    await audit.settled();
+    const rows = await allRecords(store.ds, 'request_id = ?', ['req-unusual']);
+    expect(rows.map((r) => [r.subjectId, r.entity, r.entityId, r.field, r.consentId])).toEqual(records.map((r) => [r.subjectId, r.entity, r.entityId, r.field, r.consentId]));
+  });
+
+  test('a value longer than its audit column fails the commit (AUDIT_UNAVAILABLE), writing nothing', async () => {
+    const before = statementCounter.total;
+    await expect(audit.commit(disclosure({ records: [fieldRecord({ entityId: 'x'.repeat(65) })] }))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(statementCounter.total).toBe(before);
+  });
+
+  test('the tables have exactly the audit columns: nowhere to put a value', async () => {
     const [row] = await store.ds.query('SELECT * FROM audit_events LIMIT 1');
     expect(Object.keys(row).sort()).toEqual([
       'at', 'basis', 'case_ref', 'category', 'chain_id', 'client_id', 'consent_id', 'decision', 'entity', 'entity_id', 'field', 'hash', 'id',
       'mask', 'policy_version', 'prev_hash', 'purpose', 'reason', 'request_id', 'seq', 'subject_id',
     ]);
+    const [batch] = await store.ds.query('SELECT * FROM audit_batches LIMIT 1');
+    expect(Object.keys(batch).sort()).toEqual([
+      'at', 'case_ref', 'chain_id', 'client_id', 'first_seq', 'hash', 'id', 'policy_version', 'prev_hash', 'purpose', 'record_count', 'records', 'request_id', 'seq',
+    ]);
+    // The records hold ids, names from the schema and the policy, decisions: the encoder has no other input.
+    expect(Object.keys(fieldRecord()).sort()).toEqual(['basis', 'category', 'consentId', 'decision', 'entity', 'entityId', 'field', 'mask', 'reason', 'subjectId']);
   });
 
   test('a disclosure with no records commits at once, writing nothing', async () => {
@@ -68,15 +98,21 @@ describe('records', () => {
     expect(statementCounter.total).toBe(before);
   });
 
-  test('the chain starts at seq 1 from the genesis hash and is registered with its head', async () => {
+  test('the chain starts at batch 1 from the genesis hash, each batch linked to the one before, and is registered with its head', async () => {
+    const batches = await allBatches(store.ds);
+    expect(batches[0]).toMatchObject({ seq: 1, firstSeq: 1, prevHash: GENESIS_HASH });
+    for (let i = 1; i < batches.length; i++) {
+      expect(batches[i]).toMatchObject({ seq: i + 1, firstSeq: batches[i - 1].firstSeq + batches[i - 1].recordCount, prevHash: batches[i - 1].hash });
+      expect(batches[i].hash).toBe(hashBatch(batches[i].prevHash, batches[i]));
+    }
+    await audit.settled();
     const rows = await allRecords(store.ds);
-    expect(rows[0].seq).toBe(1);
-    expect(rows[0].prevHash).toBe(GENESIS_HASH);
+    const last = batches[batches.length - 1];
     const [chain] = await store.ds.query('SELECT * FROM audit_chains');
-    expect(chain.chain_id).toBe(rows[0].chainId);
-    expect(Number(chain.head_seq)).toBe(rows[rows.length - 1].seq);
-    expect(chain.head_hash).toBe(rows[rows.length - 1].hash);
-    expect(audit.stats()).toEqual({ queueDepth: 0, chains: 1, committedRecords: rows.length });
+    expect(chain.chain_id).toBe(last.chainId);
+    expect([chain.head_batch, chain.head_seq, chain.head_hash].map(String)).toEqual([String(last.seq), String(rows.length), last.hash]);
+    expect([chain.projected_batch, chain.projected_seq].map(Number)).toEqual([last.seq, rows.length]);
+    expect(audit.stats()).toEqual({ queueDepth: 0, chains: 1, committedRecords: rows.length, unprojectedRecords: 0 });
   });
 });
 
@@ -88,19 +124,39 @@ describe('group commit', () => {
     const statements = statementCounter.total - before;
     // One request per transaction would be 50 x (BEGIN, INSERT, head, COMMIT) = 200 statements.
     expect(statements).toBeLessThanOrEqual(8);
+    const [{ n: batches }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_batches WHERE request_id LIKE 'req-group-%'");
+    expect(Number(batches)).toBe(50);
+    await audit.settled();
     const [{ n }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id LIKE 'req-group-%'");
     expect(Number(n)).toBe(1000);
   });
 
-  test('a large request is written in chunks below the drivers\' parameter limits, in one transaction', async () => {
+  test('a large request is one row, whatever its number of records: BEGIN, one INSERT, the head, COMMIT', async () => {
     const d = disclosure({ requestId: 'req-large', records: manyRecords(3000, 2) });
     const before = statementCounter.total;
     await audit.commit(d);
-    const statements = statementCounter.total - before;
-    expect(statements).toBeGreaterThanOrEqual(4 + 2); // BEGIN, 4 INSERTs of <= 800 rows, head, COMMIT
-    expect(statements).toBeLessThanOrEqual(8);
+    expect(statementCounter.total - before).toBe(4);
+    const [batch] = await allBatches(store.ds, "request_id = 'req-large'");
+    expect(batch.recordCount).toBe(3000);
+    expect(batch.records.length).toBeLessThan(3000 * 16); // the repeated names once, then ~10 bytes a record
+    await audit.settled();
     const [{ n }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = 'req-large'");
     expect(Number(n)).toBe(3000);
+  });
+
+  test('the commit writes only the batch; audit_events is filled afterwards, from the batches', async () => {
+    const { createAuditStore } = await import('../../src/audit/store');
+    const { AuditWriter } = await import('../../src/audit/writer');
+    const bare = new AuditWriter(createAuditStore(store.ds)); // no projection behind it
+    await bare.commit(disclosure({ requestId: 'req-deferred', records: manyRecords(30) }));
+    await bare.close();
+    const [{ n: batches }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_batches WHERE request_id = 'req-deferred'");
+    const [{ n: before }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = 'req-deferred'");
+    expect([Number(batches), Number(before)]).toEqual([1, 0]);
+    await auditSettled(store.ds); // any reader's settle projects every pending chain
+    const rows = await allRecords(store.ds, "request_id = 'req-deferred'");
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(rows.every((r) => r.chainId === bare.chainId)).toBe(true);
   });
 });
 
@@ -115,25 +171,28 @@ describe('fail-closed', () => {
     await store.ds.initialize();
     await own.readiness.check();
     await own.commit(disclosure({ requestId: 'req-after-outage', records: manyRecords(3) }));
+    await own.settled();
     const rows = await allRecords(store.ds, 'chain_id = (SELECT chain_id FROM audit_events WHERE request_id = ? LIMIT 1)', ['req-after-outage']);
     expect(rows.map((r) => r.requestId)).toEqual(['req-before-outage', 'req-after-outage', 'req-after-outage', 'req-after-outage']);
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
-    expect(own.stats()).toMatchObject({ queueDepth: 0, chains: 1, committedRecords: 4 });
+    expect(own.stats()).toMatchObject({ queueDepth: 0, chains: 1, committedRecords: 4, unprojectedRecords: 0 });
     await own.close();
   });
 
-  test('with the audit table unwritable, commits reject and nothing is half-written; after repair, it recovers', async () => {
+  test('with the batch table unwritable, commits reject and nothing is half-written; after repair, it recovers', async () => {
     const own = createAudit(store.ds);
     await own.commit(disclosure({ requestId: 'req-before-rename' }));
-    await store.ds.query('ALTER TABLE audit_events RENAME TO audit_events_offline');
+    await own.settled();
+    await store.ds.query('ALTER TABLE audit_batches RENAME TO audit_batches_offline');
     try {
       await expect(own.commit(disclosure({ requestId: 'req-renamed', records: manyRecords(5) }))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
       await expect(own.readiness.check()).rejects.toThrow();
     } finally {
-      await store.ds.query('ALTER TABLE audit_events_offline RENAME TO audit_events');
+      await store.ds.query('ALTER TABLE audit_batches_offline RENAME TO audit_batches');
     }
     await own.readiness.check();
     await own.commit(disclosure({ requestId: 'req-repaired', records: manyRecords(2) }));
+    await own.settled();
     const rows = await allRecords(store.ds, "request_id IN ('req-before-rename', 'req-renamed', 'req-repaired')");
     expect(rows.map((r) => [r.requestId, r.seq])).toEqual([['req-before-rename', 1], ['req-repaired', 2], ['req-repaired', 3]]);
     await own.close();
@@ -174,6 +233,7 @@ describe('an acknowledgement lost after the commit landed', () => {
     await expect(w.commit(disclosure({ requestId: 'ack-2', records: manyRecords(3) }))).rejects.toMatchObject({ reason: 'commit-failed' });
     await w.commit(disclosure({ requestId: 'ack-3', records: manyRecords(2) }));
     await w.close();
+    await auditSettled(store.ds); // (a bare writer: nothing told the projection; the database's pending chains did)
     const rows = await allRecords(store.ds, 'chain_id = ?', [w.chainId]);
     // ack-2 landed (over-audited: its response was withheld, which is the safe side).
     expect(rows.map((r) => [r.requestId, r.seq])).toEqual([

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { auditSettled } from '../../src/audit';
 
 /** One audit record as these tests compare it: which field of which row, and what was decided. */
 export interface AuditRow {
@@ -9,8 +10,9 @@ export interface AuditRow {
   mask: string | null;
 }
 
-/** The audit records of one request, read straight from the `audit_events` table, sorted. */
+/** The audit records of one request, read straight from the `audit_events` table (once every committed batch is projected into it), sorted. */
 export async function auditRows(ds: DataSource, requestId: string): Promise<AuditRow[]> {
+  await auditSettled(ds);
   const rows: { entity: string; entity_id: string; field: string; decision: string; mask: string | null }[] = await ds.query(
     'SELECT entity, entity_id, field, decision, mask FROM audit_events WHERE request_id = ?', [requestId]);
   return rows.map((r) => ({ entity: r.entity, entityId: String(r.entity_id), field: r.field, decision: r.decision, mask: r.mask ?? null })).sort(byKey);
@@ -25,6 +27,7 @@ export const byKey = (a: AuditRow, b: AuditRow) => (key(a) < key(b) ? -1 : key(a
 
 /** Count of audit records per request id (for many requests at once). */
 export async function auditCounts(ds: DataSource, requestIds: string[]): Promise<Map<string, number>> {
+  await auditSettled(ds);
   const out = new Map<string, number>();
   for (let i = 0; i < requestIds.length; i += 500) {
     const chunk = requestIds.slice(i, i + 500);

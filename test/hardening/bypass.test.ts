@@ -161,6 +161,7 @@ describe('what is refused whole', () => {
     ['a nested path', '{ order(id: 1) { orderNo user { phone } } }'],
     ['a field hidden behind @include(if: false)', '{ user(id: 1) { phone @include(if: false) } }'],
   ])('personal fields without a purpose, through %s: PURPOSE_REQUIRED, no data, no record', async (_how, query) => {
+    await gw.gateway.audit.settled();
     const before = await gw.store.ds.query('SELECT COUNT(*) AS n FROM audit_events');
     for (const res of [
       await gw.gql(KEYS.mall, query),
@@ -170,6 +171,7 @@ describe('what is refused whole', () => {
       expect(res.body.errors[0].extensions.code).toBe('PURPOSE_REQUIRED');
       expect(res.body.data ?? null).toBeNull();
     }
+    await gw.gateway.audit.settled();
     expect(await gw.store.ds.query('SELECT COUNT(*) AS n FROM audit_events')).toEqual(before);
   });
 
@@ -188,6 +190,7 @@ describe('what is refused whole', () => {
   });
 
   it('a batch (a JSON array of operations): HTTP 400, nothing runs, nothing is recorded', async () => {
+    await gw.gateway.audit.settled();
     const before = await gw.store.ds.query('SELECT COUNT(*) AS n FROM audit_events');
     const res = await fetch(`${gw.url}/graphql`, {
       method: 'POST',
@@ -197,6 +200,7 @@ describe('what is refused whole', () => {
     const text = await res.text();
     expect(res.status).toBe(400);
     expectNoClearValue(text);
+    await gw.gateway.audit.settled();
     expect(await gw.store.ds.query('SELECT COUNT(*) AS n FROM audit_events')).toEqual(before);
   });
 

@@ -72,12 +72,12 @@ const MYSQL_FAULTS: Fault[] = [
   },
   {
     // The writer gives up on a commit after 10 s (AUDIT_UNAVAILABLE); the stalled INSERTs go through once the lock is gone.
-    name: 'the audit table is locked past the audit commit timeout',
+    name: 'the audit tables are locked past the audit commit timeout',
     async run(gw) {
       const conn = await root();
       try {
         await conn.query(`USE \`${new URL(gw.store.databaseUrl!).pathname.slice(1)}\``);
-        await conn.query('LOCK TABLES audit_events WRITE, audit_chains WRITE');
+        await conn.query('LOCK TABLES audit_batches WRITE, audit_events WRITE, audit_chains WRITE');
         await sleep(11_500);
         await conn.query('UNLOCK TABLES');
       } finally {

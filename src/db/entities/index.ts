@@ -1,4 +1,5 @@
 import { ApiKey } from './ApiKey';
+import { AuditBatch } from './AuditBatch';
 import { AuditChain } from './AuditChain';
 import { AuditEvent } from './AuditEvent';
 import { Client } from './Client';
@@ -11,7 +12,7 @@ import { PaymentAccount } from './PaymentAccount';
 import { TrustedDocument } from './TrustedDocument';
 import { User } from './User';
 
-export { ApiKey, AuditChain, AuditEvent, Client, Consent, Device, ErasureNotice, Order, OrderItem, PaymentAccount, TrustedDocument, User };
+export { ApiKey, AuditBatch, AuditChain, AuditEvent, Client, Consent, Device, ErasureNotice, Order, OrderItem, PaymentAccount, TrustedDocument, User };
 
 /** Every entity the DataSource knows; other stores (audit, documents) append theirs here. */
-export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditChain, TrustedDocument, ErasureNotice];
+export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditBatch, AuditChain, TrustedDocument, ErasureNotice];
