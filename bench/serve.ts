@@ -9,7 +9,7 @@ import { statementCounter } from '../src/db/statement-counter';
  * Answers the parent's IPC "stats" with SQL statements so far and RSS.
  */
 async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000' });
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', RATE_LIMIT_PER_SECOND: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000' });
   const gateway = await startGateway(config, { benchmarkWithoutEnforcement: process.env.BENCH_VARIANT === 'B' });
   process.on('message', (m) => {
     if (m === 'stats') process.send?.({ statements: statementCounter.total, rss: process.memoryUsage().rss });
