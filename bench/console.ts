@@ -1,3 +1,4 @@
+import './quiet';
 import 'reflect-metadata';
 import { runConsolePhase } from './console-phase';
 import { openBenchStore } from './store';

@@ -1,3 +1,4 @@
+import './quiet';
 import 'reflect-metadata';
 import { runInProcess } from './inprocess';
 import { openBenchStore } from './store';
