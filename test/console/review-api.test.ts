@@ -169,7 +169,7 @@ describe('chain verification', () => {
 
   it('over the API: started, polled, FAILED naming the record that was changed', async () => {
     const [victim] = await allEvents(gw, { clientId: 'risk-engine', subjectId: '1' });
-    await gw.store.ds.query(`UPDATE audit_events SET reason = 'POLICY_MASKS' WHERE id = ?`, [Number(victim.id)]);
+    await gw.store.ds.query(`UPDATE audit_events SET reason = CASE WHEN reason = 'PURPOSE_FORBIDS' THEN 'POLICY_ALLOWS' ELSE 'PURPOSE_FORBIDS' END WHERE id = ?`, [Number(victim.id)]);
     try {
       const { startChainVerification: started } = await review(gw, `mutation { startChainVerification { id state } }`);
       let job = started;
