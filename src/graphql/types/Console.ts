@@ -51,11 +51,9 @@ export class ConsoleClient {
   disabled!: boolean;
 }
 
+/** Field decisions counted by kind; the buckets and categories below share it. */
 @ObjectType()
-export class DecisionBucket {
-  @Field({ description: 'The bucket\'s first instant, ISO-8601 UTC.' })
-  start!: string;
-
+abstract class DecisionCounts {
   @Field(() => Int)
   allow!: number;
 
@@ -67,18 +65,15 @@ export class DecisionBucket {
 }
 
 @ObjectType()
-export class CategoryDecisions {
+export class DecisionBucket extends DecisionCounts {
+  @Field({ description: 'The bucket\'s first instant, ISO-8601 UTC.' })
+  start!: string;
+}
+
+@ObjectType()
+export class CategoryDecisions extends DecisionCounts {
   @Field()
   category!: string;
-
-  @Field(() => Int)
-  allow!: number;
-
-  @Field(() => Int)
-  mask!: number;
-
-  @Field(() => Int)
-  deny!: number;
 }
 
 @ObjectType()
