@@ -166,3 +166,25 @@ describe('pseudonyms', () => {
     for (const p of [mall1, analytics, alipay]) expect(p).toMatch(/^psn_[A-Za-z0-9_-]{22}$/);
   });
 });
+
+describe('purposes no demo client is registered for', () => {
+  let key: string;
+  beforeAll(async () => {
+    ({ key } = await gw.gateway.registry.create({ id: 'stats-lab', kind: 'partner', role: 'reader', purposes: ['research', 'marketing.push'] }));
+  });
+
+  it('research: birth year only, every identifying field denied', async () => {
+    const r = await gw.gql(key, `{ user(id: 1) { username realName birthDate phone city devices { model deviceId } } }`, { purpose: 'research' });
+    expect(r.body.data.user).toEqual({ username: null, realName: null, birthDate: '1990', phone: null, city: null, devices: [{ model: null, deviceId: null }] });
+    expect(denials(r.body)).toHaveLength(6);
+    expect(r.body.extensions.disclosure).toMatchObject({ allowed: 0, masked: 1, denied: 6 });
+  });
+
+  it('marketing.push: needs the subject\'s consent (Alice has it, Bob does not); pseudonymous device id', async () => {
+    const r = await gw.gql(key, `{ a: user(id: 1) { username city devices { model deviceId } } b: user(id: 2) { username } }`, { purpose: 'marketing.push' });
+    expect(r.body.data.a).toMatchObject({ username: 'alice', city: 'Xiamen', devices: [{ model: 'iPhone 15' }] });
+    expect(r.body.data.a.devices[0].deviceId).toMatch(/^psn_/);
+    expect(r.body.data.b.username).toBeNull();
+    expect(denials(r.body)).toEqual(['b.username:CONSENT_MISSING']);
+  });
+});
