@@ -147,7 +147,7 @@ export class AuditProjection {
   private failing = false;
   /** Records this process has projected (tests, the benchmark). */
   projectedRecords = 0;
-  /** Background work runs outside the async context of the request that triggered it (per-request statement counts). */
+  /** Background work runs outside the async context of the request that triggered it: nothing keyed on a request follows the work into the background. */
   private readonly scope = new AsyncResource('AuditProjection');
 
   constructor(private readonly ds: DataSource, options: ProjectionOptions = {}) {

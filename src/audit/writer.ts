@@ -81,7 +81,7 @@ export class AuditWriter {
   private failing = false;
   private chainsStarted = 0;
   private committed = 0;
-  /** Flushes run outside the async context of whichever request scheduled them (per-request statement counts). */
+  /** Flushes run outside the async context of whichever request scheduled them: nothing keyed on a request follows the work into the background. */
   private readonly scope = new AsyncResource('AuditWriter');
 
   /**

@@ -38,8 +38,6 @@ export interface GraphQLHandlerDeps {
   ds: DataSource;
   bodyLimitBytes: number;
   preflight?: Preflight[];
-  /** Extra context a later stage contributes (enforcement, audit), built per request. */
-  extendContext?: (ctx: GatewayContext) => object;
 }
 
 function headerMap(req: IncomingMessage): HeaderMap {
@@ -95,7 +93,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     const requestId = randomUUID();
     const headers = new Map<string, string>();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const base: GatewayContext = {
+    const context: GatewayContext = {
       requestId,
       caller,
       loaders: createLoaders(deps.ds),
@@ -103,7 +101,6 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       requestTime: now(),
       headers,
     };
-    const context = deps.extendContext ? Object.assign(base, deps.extendContext(base)) : base;
 
     const result = await deps.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },

@@ -19,6 +19,8 @@ function byId<T extends { id: number }>(keys: readonly number[], rows: T[]): (T 
   return keys.map((k) => map.get(k) ?? null);
 }
 
+const windowKey = (w: PageWindow) => `${w.size}|${w.afterId}|${w.beforeId}|${w.forward}`;
+
 export interface OrdersKey {
   userId: number;
   window: PageWindow;
@@ -75,10 +77,13 @@ export function createLoaders(ds: DataSource) {
    */
   const ordersByUser = new DataLoader<OrdersKey, Order[], string>(
     async (keys) => {
+      // One statement per distinct page window (usually one for the whole list).
       const groups = new Map<string, OrdersKey[]>();
       for (const k of keys) {
-        const g = `${k.window.size}|${k.window.afterId}|${k.window.beforeId}|${k.window.forward}`;
-        groups.set(g, [...(groups.get(g) ?? []), k]);
+        const g = windowKey(k.window);
+        const group = groups.get(g);
+        if (group) group.push(k);
+        else groups.set(g, [k]);
       }
       const result = new Map<OrdersKey, Order[]>();
       for (const group of groups.values()) {
@@ -103,7 +108,7 @@ export function createLoaders(ds: DataSource) {
       }
       return keys.map((k) => result.get(k) ?? []);
     },
-    { cacheKeyFn: (k) => `${k.userId}|${k.window.size}|${k.window.afterId}|${k.window.beforeId}|${k.window.forward}` },
+    { cacheKeyFn: (k) => `${k.userId}|${windowKey(k.window)}` },
   );
 
   return {
