@@ -84,19 +84,20 @@ export class Disclosure {
   /** Count, record for the audit, and (on denial) queue the error entry. */
   note(d: FieldDecision, category: Category, entity: string, entityId: string, subjectId: number | null, consentId: string | null, info: GraphQLResolveInfo): void {
     if (this.closed) return;
+    // Paths cost an array per field: built only for a denial or X-Explain, and once for both.
+    const path = d.decision === 'DENY' || this.explain ? responsePathAsArray(info.path) : null;
     this.records.push({ subjectId, entity, entityId, field: info.fieldName, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis, consentId: d.decision === 'DENY' ? null : consentId });
     if (d.decision === 'ALLOW') this.allowed++;
     else if (d.decision === 'MASK') this.masked++;
     else {
       this.denied++;
-      const path = responsePathAsArray(info.path);
       this.denials.push({
         message: `${info.parentType.name}.${info.fieldName} is not released for purpose "${this.purpose}" (${d.reason})`,
-        path,
+        path: path!,
         extensions: { code: 'FIELD_DENIED', reason: d.reason, purpose: this.purpose, category },
       });
     }
-    this.explain?.push({ path: responsePathAsArray(info.path), category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis });
+    this.explain?.push({ path: path!, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis });
   }
 
   summary() {
