@@ -2,40 +2,121 @@ import autocannon from 'autocannon';
 import { ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { table } from './stats';
+import { pacedLatencies } from './paced-client';
+import { mean, quantile, table } from './stats';
 import type { BenchStore } from './store';
 
-type Stats = { statements: number; rss: number };
+type Stats = { statements: number; rss: number; commitMs: number; commits: number };
+/** A as shipped; E enforced without audit; B with enforcement and audit off. */
+type Variant = 'A' | 'E' | 'B';
 
 function ask<T>(child: ChildProcess, message: string, pick: (m: Record<string, unknown>) => T | undefined): Promise<T> {
   return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench server exited (${code})`));
     const onMessage = (m: Record<string, unknown>) => {
       const v = pick(m);
-      if (v !== undefined) { child.off('message', onMessage); resolve(v); }
+      if (v === undefined) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(v);
     };
     child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
+    child.once('exit', onExit);
     if (message) child.send(message);
   });
 }
 
-async function serve(variant: 'A' | 'B', store: BenchStore): Promise<{ child: ChildProcess; url: string }> {
+interface Server { child: ChildProcess; url: string; stats(): Promise<Stats>; settle(): Promise<void>; stop(): Promise<void> }
+
+async function serve(variant: Variant, store: BenchStore): Promise<Server> {
   const child = fork(path.join(__dirname, 'serve.js'), [], {
     env: { ...process.env, BENCH_VARIANT: variant, NODE_ENV: 'production', ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : { DATA_DIR: path.dirname(store.sqliteFile), SQLITE_FILE: path.basename(store.sqliteFile) }) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const url = await ask(child, '', (m) => m.url as string | undefined);
-  return { child, url };
+  return {
+    child,
+    url,
+    stats: () => ask<Stats>(child, 'stats', (m) => ('statements' in m ? (m as Stats) : undefined)),
+    settle: async () => {
+      await ask(child, 'settle', (m) => (m.settled === true ? true : undefined));
+    },
+    stop: async () => {
+      child.send('stop');
+      await new Promise((res) => child.once('exit', res));
+    },
+  };
+}
+
+const document = (file: string) => JSON.stringify({ query: readFileSync(path.resolve(__dirname, '..', '..', 'bench', 'documents', file), 'utf8') });
+
+const KEYS = { w2: 'demo-alipay-key', w4: 'demo-risk-key' } as const;
+const headersFor = (key: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${key}` });
+
+/**
+ * Issue 4's target, workload 4 (100 users × 10 categorised fields, 1 000 audit records): what
+ * the audit adds to an enforced request, A (as shipped) against E (the same gateway committing
+ * no audit). One client paced at 20 requests/s, timed by our own client to the µs, over
+ * `rounds` alternating rounds (A E, E A, …: a fresh gateway process each); then 16 connections.
+ */
+async function auditTarget(store: BenchStore, seconds: number, rounds: number): Promise<string> {
+  const body = document('w4-users-ten-fields.graphql');
+  const headers = headersFor(KEYS.w4);
+  const samples: Record<'A' | 'E', number[]> = { A: [], E: [] };
+  const commit: Stats[] = [];
+  let failed = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of (round % 2 ? ['E', 'A'] : ['A', 'E']) as ('A' | 'E')[]) {
+      const server = await serve(variant, store);
+      const url = `${server.url}/graphql`;
+      await autocannon({ url, method: 'POST', body, headers, connections: 1, amount: 200 }); // warm-up (JIT, caches)
+      await server.settle(); // the warm-up's records projected: one client's steady state, not a backlog
+      const before = await server.stats();
+      const r = await pacedLatencies(url, body, headers, Number(process.env.BENCH_RATE ?? 20), seconds);
+      const after = await server.stats();
+      await server.stop();
+      samples[variant].push(...r.latencies);
+      failed += r.failed;
+      if (variant === 'A') commit.push({ ...after, commitMs: after.commitMs - before.commitMs, commits: after.commits - before.commits });
+    }
+  }
+  const row = (v: 'A' | 'E') => [v, samples[v].length, mean(samples[v]).toFixed(2), quantile(samples[v], 0.5).toFixed(2), quantile(samples[v], 0.9).toFixed(2), quantile(samples[v], 0.99).toFixed(2)];
+  const added = (q: number) => `${((quantile(samples.A, q) / quantile(samples.E, q) - 1) * 100).toFixed(0)} %`;
+  const commits = commit.reduce((n, s) => n + s.commits, 0);
+  const commitMs = commit.reduce((n, s) => n + s.commitMs, 0);
+
+  const loaded: (string | number)[][] = [];
+  const p50: Record<string, number> = {};
+  for (const variant of ['A', 'E', 'E', 'A'] as const) {
+    const server = await serve(variant, store);
+    const opts = { url: `${server.url}/graphql`, method: 'POST' as const, body, headers, connections: 16 };
+    await autocannon({ ...opts, duration: 2 });
+    const r = await autocannon({ ...opts, duration: seconds });
+    await server.stop();
+    loaded.push([variant, r.requests.average.toFixed(1), r.latency.mean.toFixed(1), r.latency.p50, r.latency.p99, r.non2xx]);
+    p50[variant] = (p50[variant] ?? 0) + r.latency.mean;
+  }
+  return [
+    '## What the audit adds (issue 4 target): workload 4, 100 users × 10 categorised fields (1 000 records)\n',
+    `One client paced at 20 requests/s, ${rounds} alternating rounds of ${seconds} s, latency in ms (our own client, µs resolution); A = as shipped, E = enforced without audit.\n`,
+    table(['variant', 'requests', 'mean', 'p50', 'p90', 'p99'], [row('E'), row('A')]),
+    '',
+    `Audit adds at one client: ${added(0.5)} at p50, ${added(0.9)} at p90 (target < 30 %); non-2xx: ${failed}. The gateway's own commit time (accepted → durable): ${(commitMs / Math.max(1, commits)).toFixed(2)} ms on average over ${commits} commits.`,
+    '',
+    '16 connections (autocannon, two runs each, A E E A):\n',
+    table(['variant', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'non-2xx'], loaded),
+    '',
+    `Audit adds at 16 connections: ${((p50.A / p50.E - 1) * 100).toFixed(0)} % on mean latency (target: less than at one client).`,
+    '',
+  ].join('\n');
 }
 
 /**
  * Over HTTP with autocannon, the gateway in a child process: workload 2 at 1 connection
  * paced (latency), 1 and 16 connections unpaced (saturation), A (as shipped) and B (enforcement and audit off) alternately.
  */
-export async function runHttpPhase(store: BenchStore): Promise<string> {
-  const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
-  const query = readFileSync(path.resolve(__dirname, '..', '..', 'bench', 'documents', 'w2-users.graphql'), 'utf8');
-  const body = JSON.stringify({ query });
+async function enforcementOverHttp(store: BenchStore, seconds: number): Promise<string> {
+  const body = document('w2-users.graphql');
   const rows: (string | number)[][] = [];
   // 1 connection paced at 20 req/s measures latency at one client; unpaced runs measure saturation.
   const loads: { label: string; connections: number; overallRate?: number }[] = [
@@ -45,17 +126,26 @@ export async function runHttpPhase(store: BenchStore): Promise<string> {
   ];
   for (const { label, connections, overallRate } of loads) {
     for (const variant of ['A', 'B'] as const) {
-      const { child, url } = await serve(variant, store);
-      const opts = { url: `${url}/graphql`, method: 'POST' as const, body, headers: { 'content-type': 'application/json', authorization: 'Bearer demo-alipay-key' }, ...(overallRate ? { overallRate } : {}) };
+      const server = await serve(variant, store);
+      const opts = { url: `${server.url}/graphql`, method: 'POST' as const, body, headers: headersFor(KEYS.w2), ...(overallRate ? { overallRate } : {}) };
       await autocannon({ ...opts, connections, duration: 2 }); // warm-up
-      const before = await ask<Stats>(child, 'stats', (m) => ('statements' in m ? (m as Stats) : undefined));
+      const before = await server.stats();
       const r = await autocannon({ ...opts, connections, duration: seconds });
-      const after = await ask<Stats>(child, 'stats', (m) => ('statements' in m ? (m as Stats) : undefined));
-      child.send('stop');
-      await new Promise((res) => child.once('exit', res));
+      const after = await server.stats();
+      await server.stop();
       const done = r.requests.total || 1;
       rows.push([variant, label, r.requests.average.toFixed(1), r.latency.p50, r.latency.p99, `${r.non2xx}`, (after.rss / 2 ** 20).toFixed(0), ((after.statements - before.statements) / done).toFixed(1)]);
     }
   }
   return ['## Over HTTP (autocannon, workload 2, gateway in its own process)\n', table(['variant', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'RSS MiB', 'SQL statements/request'], rows), ''].join('\n');
+}
+
+export async function runHttpPhase(store: BenchStore): Promise<string> {
+  const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 4);
+  const parts = (process.env.BENCH_HTTP_PARTS ?? 'audit,enforcement').split(',');
+  const out: string[] = [];
+  if (parts.includes('audit')) out.push(await auditTarget(store, seconds, rounds));
+  if (parts.includes('enforcement')) out.push(await enforcementOverHttp(store, seconds));
+  return out.join('\n');
 }

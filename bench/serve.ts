@@ -5,14 +5,23 @@ import { statementCounter } from '../src/db/statement-counter';
 
 /**
  * The gateway as the HTTP benchmark runs it, in its own process (so that the load generator
- * does not share its event loop): BENCH_VARIANT=A as shipped, B with enforcement and audit off.
- * Answers the parent's IPC "stats" with SQL statements so far and RSS.
+ * does not share its event loop): BENCH_VARIANT=A as shipped, E enforced without audit, B with enforcement and audit off.
+ * Answers the parent's IPC "stats" with SQL statements so far, RSS and the audit commit time; "settle"
+ * once audit_events holds every record committed so far.
  */
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', RATE_LIMIT_PER_SECOND: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000' });
-  const gateway = await startGateway(config, { benchmarkWithoutEnforcement: process.env.BENCH_VARIANT === 'B' });
+  const variant = process.env.BENCH_VARIANT;
+  const gateway = await startGateway(config, { benchmarkWithoutEnforcement: variant === 'B', benchmarkWithoutAudit: variant === 'E' });
+  // The gateway's own audit commit histogram (accepted → durable), as /metrics shows it.
+  const commitTime = async () => {
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*outcome="committed"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { commitMs: value('purposegate_audit_commit_seconds_sum') * 1000, commits: value('purposegate_audit_commit_seconds_count') };
+  };
   process.on('message', (m) => {
-    if (m === 'stats') process.send?.({ statements: statementCounter.total, rss: process.memoryUsage().rss });
+    if (m === 'stats') void commitTime().then((c) => process.send?.({ statements: statementCounter.total, rss: process.memoryUsage().rss, ...c }));
+    if (m === 'settle') void gateway.audit.settled().then(() => process.send?.({ settled: true }));
     if (m === 'stop') void gateway.close().then(() => process.exit(0));
   });
   process.send?.({ url: gateway.url });

@@ -2,7 +2,7 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { createAudit, Audit } from './audit';
+import { createAudit, Audit, RequestActivity } from './audit';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
 import { openStore } from './db/data-source';
@@ -42,6 +42,11 @@ export interface GatewayOptions {
    * `npm run bench` can measure their cost (variant B); no configuration or CLI reaches it.
    */
   benchmarkWithoutEnforcement?: boolean;
+  /**
+   * Enforce, but commit no audit record (the response does not wait for one). Exists only so
+   * that `npm run bench` can measure what the audit adds to an enforced request (variant E).
+   */
+  benchmarkWithoutAudit?: boolean;
 }
 
 /** Compose the gateway: store → schema → Apollo → HTTP. Listens on config.port (0: any free port). */
@@ -55,8 +60,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   checkSchemaAgainstPolicy(fields, policy);
   const unenforced = options.benchmarkWithoutEnforcement === true;
   const schema = unenforced ? baseSchema : enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
-  const audit = createAudit(ds);
-  const commit: DisclosureCommit = (d) => audit.commit(d);
+  const activity = new RequestActivity();
+  const audit = createAudit(ds, { activity });
+  const commit: DisclosureCommit = options.benchmarkWithoutAudit === true ? () => Promise.resolve() : (d) => audit.commit(d);
   const metrics = createMetrics({ ds, auditStats: () => audit.stats() });
 
   const guard = hardening(config);
@@ -85,7 +91,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // Untrusted documents are refused before their text is tokenised.
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
-    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight })),
+    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
     '/schema.graphql': onboarding.schemaRoute,
     '/metrics': metricsRoute(metrics),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Disclosure } from '../enforcement/disclosure';
 import { log } from '../log';
 import { auditProjection } from './projection';
+import type { RequestActivity } from './request-activity';
 import { createAuditStore } from './store';
 import { AuditWriter, AuditWriterOptions } from './writer';
 
@@ -24,13 +25,17 @@ export interface Audit {
   close(): Promise<void>;
 }
 
-export type AuditOptions = AuditWriterOptions;
+export interface AuditOptions extends AuditWriterOptions {
+  /** The gateway's requests in flight: the projection into audit_events waits for them (bounded lag). */
+  activity?: RequestActivity;
+}
 
 /** One writer, with its own hash chain, over the given (migrated) store. */
 export function createAudit(ds: DataSource, options: AuditOptions = {}): Audit {
   const projection = auditProjection(ds);
-  const release = projection.acquire();
-  const writer = new AuditWriter(createAuditStore(ds), options, (chainId, head) => projection.committed(chainId, head));
+  const { activity, ...writerOptions } = options;
+  const release = projection.acquire(activity);
+  const writer = new AuditWriter(createAuditStore(ds), writerOptions, (chainId, head) => projection.committed(chainId, head));
   return {
     commit: (d) => writer.commit(d),
     readiness: { name: 'audit', check: () => writer.check() },
@@ -50,6 +55,7 @@ export function createAudit(ds: DataSource, options: AuditOptions = {}): Audit {
 }
 
 export { AuditUnavailableError } from './writer';
+export { RequestActivity } from './request-activity';
 export type { AuditWriterOptions } from './writer';
 export { auditSettled } from './projection';
 export { verifyChains } from './verify';

@@ -63,14 +63,20 @@ function asProjectionError(e: unknown): unknown {
 
 const gates = new WeakMap<DataSource, Int32Array>();
 
+/** Slots of the gate: commits waiting for the lock; whether the worker is in a step (holds, or is taking, the lock). */
+export const GATE_WAITING = 0;
+export const GATE_STEPPING = 1;
+
 /**
- * How many audit commits of this process are waiting for the write lock on this store. The
- * worker checks it before each step and lets them through first; shared memory, so that it
- * costs neither a message nor a turn of either event loop.
+ * Between this process's audit commits and its projection worker, in shared memory (so that it
+ * costs neither a message nor a turn of either event loop): [GATE_WAITING] how many commits are
+ * waiting for the write lock (the worker checks it before each step and lets them through
+ * first); [GATE_STEPPING] 1 while the worker runs a step (a waiting commit is woken the moment
+ * it ends, rather than polling).
  */
 export function sqliteWriterGate(ds: DataSource): Int32Array {
   let gate = gates.get(ds);
-  if (!gate) gates.set(ds, (gate = new Int32Array(new SharedArrayBuffer(4))));
+  if (!gate) gates.set(ds, (gate = new Int32Array(new SharedArrayBuffer(8))));
   return gate;
 }
 
@@ -116,7 +122,10 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = NORMAL');
+// FULL: the worker flushes its own commits to disk, here, off the requests' path. With NORMAL
+// they would stay dirty in the shared WAL file until the audit writer's next commit synced it,
+// and that request would wait for them too (measured: the commit's fsync 1.8 ms → 0.55 ms).
+db.pragma('synchronous = FULL');
 const projector = (${createSqliteProjector.toString()})(db, workerData.sql);
 const gate = new Int32Array(workerData.gate);
 parentPort.on('message', (m) => {
@@ -131,8 +140,14 @@ parentPort.on('message', (m) => {
       // Audit commits waiting for the write lock go first (they hold a response back); not for long.
       const until = Date.now() + 50;
       for (let v; (v = Atomics.load(gate, 0)) > 0 && Date.now() < until;) Atomics.wait(gate, 0, v, 5);
+      Atomics.store(gate, 1, 1);
     }
-    reply = { id: m.id, result: m.type === 'step' ? projector.step(m.chainId, m.maxRecords) : projector.pending() };
+    try {
+      reply = { id: m.id, result: m.type === 'step' ? projector.step(m.chainId, m.maxRecords) : projector.pending() };
+    } finally {
+      Atomics.store(gate, 1, 0);
+      Atomics.notify(gate, 1);
+    }
   } catch (e) {
     reply = { id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } };
   }

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { log } from '../log';
 import type { ChainHead } from './batch';
+import type { RequestActivity } from './request-activity';
 import { MYSQL_PROJECTION_SQL, PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress } from './projection-sql';
 import { SqliteInlineBackend, SqliteWorkerBackend, sqliteWriterGate } from './projection-sqlite';
 
@@ -117,6 +118,13 @@ export interface ProjectionOptions {
   maxRecords?: number;
   /** SQLite: project in a worker thread (default true for a database file). */
   worker?: boolean;
+  /**
+   * While requests are in flight, the background projection waits for them to finish, unless
+   * this many committed records are waiting to be projected (then it runs alongside them)...
+   */
+  maxLagRecords?: number;
+  /** ...or the oldest of them has waited this long (ms). Review reads never wait for this: they project what they need at once. */
+  maxLagMs?: number;
 }
 
 interface ChainProgress {
@@ -138,6 +146,13 @@ export class AuditProjection {
   private readonly chains = new Map<string, ChainProgress>();
   private readonly options: Required<ProjectionOptions>;
   private users = 0;
+  /** The requests the background projection yields to (one per gateway on this store). */
+  private readonly activities = new Set<RequestActivity>();
+  /** When the projection last fell behind (a commit it had not projected yet); null when caught up. */
+  private behindSince: number | null = null;
+  /** Reads waiting for the projection (settle): while any is, nothing yields. */
+  private urgent = 0;
+  private wakeYielders: (() => void)[] = [];
   private worker: SqliteWorkerBackend | null = null;
   private readonly inline: ProjectionBackend;
   private pumping: Promise<void> | null = null;
@@ -152,16 +167,18 @@ export class AuditProjection {
 
   constructor(private readonly ds: DataSource, options: ProjectionOptions = {}) {
     const mysql = isMysql(ds);
-    this.options = { maxRecords: options.maxRecords ?? (mysql ? 5000 : 1000), worker: options.worker ?? !mysql };
+    this.options = { maxRecords: options.maxRecords ?? (mysql ? 5000 : 1000), worker: options.worker ?? !mysql, maxLagRecords: options.maxLagRecords ?? 100_000, maxLagMs: options.maxLagMs ?? 1_000 };
     this.inline = mysql ? new MysqlProjectionBackend(ds) : new SqliteInlineBackend(ds);
   }
 
   /**
    * A writer starts using the projection: on SQLite the worker starts with the first one, and
    * every chain left with unprojected batches (a stopped process's too) is caught up. The
-   * returned release stops the worker after the last one.
+   * returned release stops the worker after the last one. `activity`: the writer's gateway's
+   * requests, which the background projection lets go first.
    */
-  acquire(): () => Promise<void> {
+  acquire(activity?: RequestActivity): () => Promise<void> {
+    if (activity) this.activities.add(activity);
     if (this.users++ === 0) {
       this.startWorker();
       this.scope.runInAsyncScope(() => this.catchUp());
@@ -170,6 +187,8 @@ export class AuditProjection {
     return async () => {
       if (released) return;
       released = true;
+      if (activity) this.activities.delete(activity);
+      this.wake();
       if (--this.users > 0) return;
       if (this.retry) clearTimeout(this.retry);
       this.retry = null;
@@ -187,6 +206,7 @@ export class AuditProjection {
       c.target = head.batch;
       c.targetSeq = head.seq;
     }
+    this.behindSince ??= Date.now();
     this.schedule(0);
   }
 
@@ -195,10 +215,16 @@ export class AuditProjection {
    * if the projection cannot get there (the database is unreachable, a batch is damaged).
    */
   async settle(): Promise<void> {
-    const targets = new Map<string, number>();
-    for (const [chainId, c] of this.chains) if (c.target > c.projected) targets.set(chainId, c.target);
-    for (const p of await this.backend().pending()) targets.set(p.chainId, Math.max(targets.get(p.chainId) ?? 0, p.headBatch));
-    for (const [chainId, target] of targets) await this.project(chainId, target);
+    this.urgent++;
+    this.wake(); // a background run waiting for requests to finish would hold this read up
+    try {
+      const targets = new Map<string, number>();
+      for (const [chainId, c] of this.chains) if (c.target > c.projected) targets.set(chainId, c.target);
+      for (const p of await this.backend().pending()) targets.set(p.chainId, Math.max(targets.get(p.chainId) ?? 0, p.headBatch));
+      for (const [chainId, target] of targets) await this.project(chainId, target);
+    } finally {
+      this.urgent--;
+    }
   }
 
   /** Records this process committed and has not seen projected yet. */
@@ -232,12 +258,42 @@ export class AuditProjection {
     }
   }
 
-  /** Steps until the chain is projected up to batch `target`; one run per chain at a time. */
-  private project(chainId: string, target: number): Promise<void> {
+  private wake(): void {
+    for (const w of this.wakeYielders.splice(0)) w();
+  }
+
+  /**
+   * Background steps go after the requests in flight: wait until none is, unless a read is
+   * waiting for the projection, or it is too far behind (records or time).
+   */
+  private async yieldToRequests(): Promise<void> {
+    for (;;) {
+      const busy = [...this.activities].filter((a) => a.busy);
+      if (busy.length === 0 || this.urgent > 0 || this.users === 0 || this.lag() >= this.options.maxLagRecords) return;
+      const overdue = this.behindSince === null ? 0 : this.behindSince + this.options.maxLagMs - Date.now();
+      if (overdue <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(busy.map((a) => a.idle())),
+        new Promise<void>((resolve) => {
+          this.wakeYielders.push(resolve);
+          timer = setTimeout(resolve, overdue);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Steps until the chain is projected up to batch `target`; one run per chain at a time.
+   * `background`: each step first yields to the requests in flight (yieldToRequests).
+   */
+  private project(chainId: string, target: number, background = false): Promise<void> {
     const c = this.chain(chainId);
     const run = async (): Promise<void> => {
       let conflicts = 0;
       while (c.projected < target) {
+        if (background) await this.yieldToRequests();
         const r = await this.backend().step(chainId, this.options.maxRecords);
         if (!r) return; // not registered: nothing to project
         if (r.records < 0) {
@@ -261,6 +317,7 @@ export class AuditProjection {
           return;
         }
         this.projectedRecords += r.records;
+        if (this.lag() === 0) this.behindSince = null;
         await nextTurn(); // let requests in between steps
       }
     };
@@ -293,7 +350,7 @@ export class AuditProjection {
     this.pumping = (async () => {
       do {
         this.again = false;
-        for (const [chainId, c] of this.chains) if (c.target > c.projected) await this.project(chainId, c.target);
+        for (const [chainId, c] of this.chains) if (c.target > c.projected) await this.project(chainId, c.target, true);
       } while (this.again);
     })();
     this.pumping.then(

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { BatchContent, ChainHead, EMPTY_HEAD, SealedBatch, sealBatches } from './batch';
 import { BATCH_COLUMNS, batchInsertSql, batchParams, BATCHES_PER_INSERT, RECORD_CHARS_PER_INSERT, toDbTime } from './columns';
-import { sqliteWriterGate } from './projection-sqlite';
+import { GATE_STEPPING, GATE_WAITING, sqliteWriterGate } from './projection-sqlite';
 
 /** What one append knows about its chain before it starts. */
 export interface ChainState {
@@ -31,6 +31,8 @@ export interface AuditStore {
   append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, batches: readonly BatchContent[]): Promise<AppendResult>;
   /** Throws while the tables the append writes cannot be reached. */
   probe(): Promise<void>;
+  /** Release what the store holds open (called once the writer is idle and closed). */
+  close?(): Promise<void>;
 }
 
 export class AuditStoreError extends Error {}
@@ -71,37 +73,119 @@ async function probeTables(ds: DataSource): Promise<void> {
   await ds.query('SELECT chain_id FROM audit_chains WHERE 1 = 0');
 }
 
+/** A connection as mysql2 creates it (callback API). */
+interface RawMysqlConnection {
+  query(sql: string, params: unknown[], cb: (err: (Error & { code?: string; fatal?: boolean }) | null, result: unknown) => void): void;
+  on(event: 'error', listener: (e: Error) => void): void;
+  end(cb: (err?: Error | null) => void): void;
+  destroy(): void;
+}
+
+/** Guarded head move for the one-round-trip commit: a head that moved makes head_batch NULL, which strict mode refuses (error 1048), so COMMIT is never reached. */
+const MOVE_HEAD_GUARDED_SQL = 'UPDATE audit_chains SET head_batch = IF(head_batch = ?, ?, NULL), head_seq = ?, head_hash = ? WHERE chain_id = ?';
+
 /**
- * MySQL/MariaDB: a pooled connection of its own per append, so that no other statement of the
- * gateway can run inside the audit transaction.
+ * MySQL/MariaDB: one connection of the writer's own (not the pool's, so that no other statement
+ * of the gateway can run inside the audit transaction), opened with multiple statements allowed,
+ * so that a commit is ONE round trip: START TRANSACTION; INSERT …; UPDATE head; COMMIT. Every
+ * value is a placeholder (escaped by the driver); nothing else ever runs on this connection.
+ * If any statement fails, the ones after it (COMMIT included) do not run, and the connection
+ * is dropped, which rolls the transaction back; the next append opens a new one.
  */
 class MysqlAuditStore implements AuditStore {
+  private conn: Promise<RawMysqlConnection> | null = null;
+
   constructor(private readonly ds: DataSource) {}
 
+  private open(): Promise<RawMysqlConnection> {
+    const url = (this.ds.options as { url?: string }).url;
+    const mysql = (this.ds.driver as unknown as { mysql: { createConnection(o: Record<string, unknown>): RawMysqlConnection } }).mysql;
+    return new Promise((resolve, reject) => {
+      const c = mysql.createConnection({ uri: url, charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 5000, multipleStatements: true });
+      c.on('error', () => this.drop(c)); // a connection killed while idle: the next append opens another
+      // Strict mode on this session whatever the server's default: the guarded head move relies on it.
+      c.query("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION'", [], (err) => {
+        if (err) {
+          c.destroy();
+          reject(err);
+        } else resolve(c);
+      });
+    });
+  }
+
+  private connection(): Promise<RawMysqlConnection> {
+    if (!this.ds.isInitialized) return Promise.reject(new AuditStoreError('the audit store is closed'));
+    if (!this.conn) {
+      const opening = this.open();
+      this.conn = opening;
+      opening.catch(() => {
+        if (this.conn === opening) this.conn = null;
+      });
+    }
+    return this.conn;
+  }
+
+  /** Forget a connection (destroying it rolls back whatever it had open). */
+  private drop(c?: RawMysqlConnection): void {
+    const current = this.conn;
+    if (!current) return;
+    void current.then((open) => {
+      if (c && open !== c) return;
+      if (this.conn === current) this.conn = null;
+      open.destroy();
+    }, () => undefined);
+  }
+
+  private static run<T>(c: RawMysqlConnection, sql: string, params: unknown[]): Promise<T> {
+    return new Promise((resolve, reject) => c.query(sql, params, (err, result) => (err ? reject(err) : resolve(result as T))));
+  }
+
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
-    if (!this.ds.isInitialized) throw new AuditStoreError('the audit store is closed');
-    const qr = this.ds.createQueryRunner('master');
+    const c = await this.connection();
     try {
-      await qr.connect();
-      await qr.startTransaction();
-      const known = chain ?? headOf((await qr.query(HEAD_SQL, [chainId]))[0]);
+      const known = chain ?? headOf((await MysqlAuditStore.run<Record<string, unknown>[]>(c, HEAD_SQL, [chainId]))[0]);
       const sealed = sealBatches(chainId, known.head, contents);
-      for (const [sql, params] of appendStatements(chainId, startedAt, known.registered, known.head, sealed)) {
-        const result = await qr.query(sql, params, true);
-        if (sql === MOVE_HEAD_SQL && result.affected !== 1) throw new AuditStoreError('the chain head moved under this writer');
+      const statements = appendStatements(chainId, startedAt, known.registered, known.head, sealed).map(([sql, params]): [string, unknown[]] =>
+        sql === MOVE_HEAD_SQL ? [MOVE_HEAD_GUARDED_SQL, [known.head.batch, sealed.head.batch, sealed.head.seq, sealed.head.hash, chainId]] : [sql, params]);
+      // Packets of at most ~RECORD_CHARS_PER_INSERT characters (within max_allowed_packet); one in practice.
+      const packets: { sql: string[]; params: unknown[]; chars: number }[] = [{ sql: ['START TRANSACTION'], params: [], chars: 0 }];
+      for (const [sql, params] of statements) {
+        const chars = params.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : 8), sql.length);
+        let last = packets[packets.length - 1];
+        if (last.chars > 0 && last.chars + chars > RECORD_CHARS_PER_INSERT) packets.push((last = { sql: [], params: [], chars: 0 }));
+        last.sql.push(sql);
+        last.params.push(...params);
+        last.chars += chars;
       }
-      await qr.commitTransaction();
+      packets[packets.length - 1].sql.push('COMMIT');
+      let moved = 0;
+      for (const packet of packets) {
+        for (const sql of packet.sql) this.ds.logger.logQuery(sql); // the statement log counts each
+        const results = await MysqlAuditStore.run<unknown>(c, packet.sql.join(';\n'), packet.params);
+        const list = (Array.isArray(results) ? results : [results]) as { affectedRows?: number }[];
+        packet.sql.forEach((sql, i) => {
+          if (sql === MOVE_HEAD_GUARDED_SQL) moved = list[i]?.affectedRows ?? 0;
+        });
+      }
+      // The head row gone (it is never deleted by the gateway): the batches are committed, but the
+      // chain's registration is not what this writer knows; verify will name it. Refuse, and reread.
+      if (known.registered && moved !== 1) throw new AuditStoreError('the chain head row is missing');
       return sealed;
     } catch (e) {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      this.drop(c);
       throw e;
-    } finally {
-      await qr.release().catch(() => undefined);
     }
   }
 
   probe(): Promise<void> {
     return probeTables(this.ds);
+  }
+
+  async close(): Promise<void> {
+    const current = this.conn;
+    this.conn = null;
+    const c = await current?.catch(() => null);
+    if (c) await new Promise<void>((resolve) => c.end(() => resolve()));
   }
 }
 
@@ -113,6 +197,23 @@ interface SqliteStatements {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
+/**
+ * Until the projection worker's step ends (woken at once, not polled), or 1 ms when something
+ * else holds the lock (another process, a CLI).
+ */
+async function lockReleased(gate: Int32Array, deadline: number): Promise<void> {
+  if (Atomics.load(gate, GATE_STEPPING) === 1) {
+    const r = waitAsync(gate, GATE_STEPPING, 1, Math.max(1, deadline - Date.now()));
+    if (r.async) await r.value;
+    // The lock is free now; the worker may have been refused its next step by the gate.
+    return;
+  }
+  await sleep(1);
+}
 
 /**
  * SQLite: TypeORM's better-sqlite3 driver shares one connection between every query runner, so
@@ -166,16 +267,16 @@ class SqliteAuditStore implements AuditStore {
           const sealed = this.tryAppend(db, chainId, startedAt, chain, contents);
           if (sealed) return sealed;
           // Ask the projection's worker to leave the lock to this commit between its steps.
-          if (!waiting) Atomics.add(gate, 0, 1);
+          if (!waiting) Atomics.add(gate, GATE_WAITING, 1);
           waiting = true;
         }
         if (Date.now() > deadline) throw new AuditStoreError('the audit store stayed busy');
-        await sleep(1);
+        await lockReleased(gate, deadline);
       }
     } finally {
       if (waiting) {
-        Atomics.sub(gate, 0, 1);
-        Atomics.notify(gate, 0);
+        Atomics.sub(gate, GATE_WAITING, 1);
+        Atomics.notify(gate, GATE_WAITING);
       }
     }
   }

@@ -155,6 +155,7 @@ export class AuditWriter {
       }
       await this.running;
     }
+    await this.store.close?.();
   }
 
   private fits(size: number): boolean {

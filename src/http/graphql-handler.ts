@@ -2,6 +2,7 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
+import type { RequestActivity } from '../audit/request-activity';
 import { bearerKey } from '../callers/keys';
 import type { Caller, ClientRegistry } from '../callers/registry';
 import type { ErrorCode } from '../errors';
@@ -38,6 +39,8 @@ export interface GraphQLHandlerDeps {
   ds: DataSource;
   bodyLimitBytes: number;
   preflight?: Preflight[];
+  /** Told of every request from its start until its response is over (background audit work yields to them). */
+  activity?: RequestActivity;
 }
 
 function headerMap(req: IncomingMessage): HeaderMap {
@@ -51,6 +54,7 @@ function headerMap(req: IncomingMessage): HeaderMap {
 /** POST/GET /graphql: authenticate, read the body within its limit, then hand over to Apollo. */
 export function graphqlHandler(deps: GraphQLHandlerDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (deps.activity) res.once('close', deps.activity.begin());
     if (req.method !== 'GET' && req.method !== 'POST') {
       return sendError(res, 'METHOD_NOT_ALLOWED', 'Use POST, or GET for queries', { allow: 'GET, POST' });
     }
