@@ -79,6 +79,7 @@ interface RawMysqlConnection {
   on(event: 'error', listener: (e: Error) => void): void;
   end(cb: (err?: Error | null) => void): void;
   destroy(): void;
+  stream?: { ref(): void; unref(): void };
 }
 
 /** Guarded head move for the one-round-trip commit: a head that moved makes head_batch NULL, which strict mode refuses (error 1048), so COMMIT is never reached. */
@@ -103,6 +104,9 @@ class MysqlAuditStore implements AuditStore {
     return new Promise((resolve, reject) => {
       const c = mysql.createConnection({ uri: url, charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 5000, multipleStatements: true });
       c.on('error', () => this.drop(c)); // a connection killed while idle: the next append opens another
+      // Idle, it keeps nothing alive (the pool's connections close with the DataSource; this one
+      // is the writer's, closed by its close(), and must not hold a process that forgot to).
+      c.stream?.unref();
       // Strict mode on this session whatever the server's default: the guarded head move relies on it.
       c.query("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION'", [], (err) => {
         if (err) {
@@ -136,8 +140,14 @@ class MysqlAuditStore implements AuditStore {
     }, () => undefined);
   }
 
+  /** One round trip; the connection holds the process only while it is under way. */
   private static run<T>(c: RawMysqlConnection, sql: string, params: unknown[]): Promise<T> {
-    return new Promise((resolve, reject) => c.query(sql, params, (err, result) => (err ? reject(err) : resolve(result as T))));
+    c.stream?.ref();
+    return new Promise((resolve, reject) => c.query(sql, params, (err, result) => {
+      c.stream?.unref();
+      if (err) reject(err);
+      else resolve(result as T);
+    }));
   }
 
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {

@@ -14,6 +14,7 @@ const activity = new RequestActivity();
 beforeAll(async () => {
   store = await createTestStore();
   audit = createAudit(store.ds, { activity });
+  await audit.settled(); // the first Audit's catch-up over the store (a read: it does not yield) is over
 });
 afterAll(async () => {
   await audit?.close();

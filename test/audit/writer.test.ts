@@ -2,7 +2,7 @@ import { createAudit, Audit, auditSettled } from '../../src/audit';
 import { decodeRecords, GENESIS_HASH, hashBatch } from '../../src/audit/batch';
 import { statementCounter } from '../../src/db/statement-counter';
 import { createTestStore, TestStore } from '../helpers/store';
-import { allBatches, allRecords, disclosure, fieldRecord, manyRecords } from './fixtures';
+import { allBatches, allRecords, disclosure, fieldRecord, manyRecords, tamper } from './fixtures';
 
 /**
  * SPEC §6 at the writer: one batch per request, committed before the response, holding one
@@ -218,6 +218,7 @@ describe('an acknowledgement lost after the commit landed', () => {
     let loseNext = false;
     const flaky: typeof real = {
       probe: () => real.probe(),
+      close: () => real.close?.() ?? Promise.resolve(),
       async append(...args) {
         const result = await real.append(...args);
         if (loseNext) {
@@ -241,6 +242,26 @@ describe('an acknowledgement lost after the commit landed', () => {
     ]);
     const report = (await verifyChains(store.ds, undefined, { record: false })).find((r) => r.chainId === w.chainId);
     expect(report).toMatchObject({ ok: true, length: 7 });
+  });
+});
+
+describe('a chain head moved under the writer', () => {
+  test('the commit is refused before COMMIT: nothing of it lands, and the head stays where it was moved', async () => {
+    const { createAuditStore } = await import('../../src/audit/store');
+    const { AuditWriter } = await import('../../src/audit/writer');
+    const w = new AuditWriter(createAuditStore(store.ds));
+    try {
+      await w.commit(disclosure({ requestId: 'moved-1', records: manyRecords(2) }));
+      await tamper(store.ds, 'UPDATE audit_chains SET head_batch = head_batch + 5 WHERE chain_id = ?', [w.chainId]);
+      await expect(w.commit(disclosure({ requestId: 'moved-2', records: manyRecords(3) }))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE', reason: 'commit-failed' });
+      expect(await allBatches(store.ds, 'request_id = ?', ['moved-2'])).toHaveLength(0);
+      const [head] = await store.ds.query('SELECT head_batch, head_seq FROM audit_chains WHERE chain_id = ?', [w.chainId]);
+      expect([Number(head.head_batch), Number(head.head_seq)]).toEqual([6, 2]);
+    } finally {
+      await w.close();
+      // Put the head back, so that the later tests' settle() does not stop at this chain's "gap".
+      await tamper(store.ds, 'UPDATE audit_chains SET head_batch = 1 WHERE chain_id = ?', [w.chainId]);
+    }
   });
 });
 
