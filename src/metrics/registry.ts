@@ -6,6 +6,8 @@ import { databasePoolUse } from './pool';
 export interface AuditQueueStats {
   /** Records accepted and not yet durably committed. */
   queueDepth: number;
+  /** Records committed by this process and not yet projected into audit_events. */
+  unprojectedRecords: number;
 }
 
 export interface MetricsSources {
@@ -58,6 +60,14 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     registers: [registry],
     collect() {
       if (sources.auditStats) this.set(sources.auditStats().queueDepth);
+    },
+  });
+  new Gauge({
+    name: 'purposegate_audit_unprojected_records',
+    help: 'Audit records committed by this process and not yet in audit_events (the review index; it runs behind while requests are in flight)',
+    registers: [registry],
+    collect() {
+      if (sources.auditStats) this.set(sources.auditStats().unprojectedRecords);
     },
   });
   new Gauge({

@@ -26,6 +26,7 @@ describe('/metrics', () => {
     expect(families.get('purposegate_field_decisions_total')?.type).toBe('counter');
     expect(families.get('purposegate_audit_commit_seconds')?.type).toBe('histogram');
     expect(families.get('purposegate_audit_queue_depth')?.type).toBe('gauge');
+    expect(families.get('purposegate_audit_unprojected_records')?.type).toBe('gauge');
     expect(families.get('purposegate_db_pool_connections')?.type).toBe('gauge');
     expect(families.get('purposegate_db_pool_waiting')?.type).toBe('gauge');
     expect(families.get('process_cpu_user_seconds_total')).toBeDefined();
