@@ -2,7 +2,7 @@ import { getDirectiveValues, GraphQLError, OperationDefinitionNode } from 'graph
 import type { Caller } from '../callers/registry';
 import { gatewayError } from '../errors';
 import { purposeDirective } from '../graphql/directives';
-import { clientMayDeclare, CompiledPolicy, LegalBasis, Purpose, resolvePurpose } from '../policy';
+import { CompiledPolicy, judgePurpose, LegalBasis, Purpose, purposeRejectionMessage } from '../policy';
 
 export interface DeclaredPurpose {
   purpose: Purpose;
@@ -46,13 +46,8 @@ export function declarePurpose(
   const name = agree(args?.name?.trim() || null, headerValue(headers.get('x-purpose')), 'purpose');
   const caseRef = agree(args?.caseRef?.trim() || null, headerValue(headers.get('x-case-ref')), 'case reference');
   if (name === null) return null;
-  const resolved = resolvePurpose(policy, name);
-  if (!resolved.ok) {
-    throw gatewayError('PURPOSE_UNKNOWN', `"${name.slice(0, 64)}" is not a purpose that can be declared; declare a specific purpose such as "service.fulfilment"`);
-  }
-  if (!clientMayDeclare(policy, caller.purposes, resolved.purpose)) {
-    throw gatewayError('PURPOSE_NOT_PERMITTED', `Client "${caller.id}" is not registered for purpose "${resolved.purpose}"`);
-  }
+  const resolved = judgePurpose(policy, name, caller.purposes);
+  if (!resolved.ok) throw gatewayError(resolved.code, purposeRejectionMessage(resolved, name, caller.id));
   if (resolved.caseRefRequired) {
     if (caseRef === null) throw gatewayError('CASE_REF_REQUIRED', `Purpose "${resolved.purpose}" needs a case reference (@purpose(caseRef:) or X-Case-Ref)`);
     if (!CASE_REF.test(caseRef)) throw gatewayError('BAD_USER_INPUT', 'A case reference is 1-64 letters, digits and . _ : / -');

@@ -1,6 +1,6 @@
 import { getDirectiveValues, OperationDefinitionNode } from 'graphql';
 import { purposeDirective } from '../graphql/directives';
-import { clientMayDeclare, CompiledPolicy, LegalBasis, Purpose, resolvePurpose } from '../policy';
+import { CompiledPolicy, judgePurpose, LegalBasis, Purpose, purposeRejectionMessage } from '../policy';
 
 /** The purpose rejections of SPEC §2 that a check reports instead of throwing. */
 export type PurposeRejection = 'PURPOSE_REQUIRED' | 'PURPOSE_UNKNOWN' | 'PURPOSE_CONFLICT' | 'PURPOSE_NOT_PERMITTED';
@@ -12,7 +12,7 @@ export type CheckedPurpose =
 
 /**
  * The purpose an operation would run under for `client`, decided as the gateway decides it
- * (SPEC §2, same order as declarePurpose): `given` plays the X-Purpose header, the
+ * (SPEC §2, same order as declarePurpose, both on judgePurpose): `given` plays the X-Purpose header, the
  * operation's @purpose the directive. A missing case reference is only a warning here,
  * since X-Case-Ref can still bring it at run time.
  */
@@ -34,12 +34,11 @@ export function checkPurpose(
     // @purpose(name: $variable): only the request will tell.
     warnings.push('@purpose takes its name from a variable; the check cannot know it, pass `purpose`');
   }
-  const reject = (code: PurposeRejection, message: string, name: string | null): CheckedPurpose => {
-    const resolved = name === null ? null : resolvePurpose(policy, name);
-    return { ok: false, code, message: `${code}: ${message}`, name: name?.slice(0, 64) ?? null, basis: resolved?.ok ? resolved.basis : null };
-  };
+  const reject = (code: PurposeRejection, message: string, name: string | null, basis: LegalBasis | null = null): CheckedPurpose =>
+    ({ ok: false, code, message: `${code}: ${message}`, name: name?.slice(0, 64) ?? null, basis });
   if (fromDirective !== null && given !== null && fromDirective !== given) {
-    return reject('PURPOSE_CONFLICT', `the operation declares purpose "${fromDirective.slice(0, 64)}" but the check asks for "${given.slice(0, 64)}"`, given);
+    const asked = judgePurpose(policy, given, client.purposes);
+    return reject('PURPOSE_CONFLICT', `the operation declares purpose "${fromDirective.slice(0, 64)}" but the check asks for "${given.slice(0, 64)}"`, given, 'basis' in asked ? asked.basis : null);
   }
   const name = fromDirective ?? given;
   if (name === null) {
@@ -47,11 +46,8 @@ export function checkPurpose(
       ? reject('PURPOSE_REQUIRED', 'the operation selects personal fields and declares no purpose', null)
       : { ok: true, purpose: null, basis: null, warnings };
   }
-  const resolved = resolvePurpose(policy, name);
-  if (!resolved.ok) return reject('PURPOSE_UNKNOWN', `"${name.slice(0, 64)}" is not a purpose that can be declared`, name);
-  if (!clientMayDeclare(policy, client.purposes, resolved.purpose)) {
-    return reject('PURPOSE_NOT_PERMITTED', `client "${client.id}" is not registered for purpose "${resolved.purpose}"`, name);
-  }
+  const resolved = judgePurpose(policy, name, client.purposes);
+  if (!resolved.ok) return reject(resolved.code, purposeRejectionMessage(resolved, name, client.id), name, 'basis' in resolved ? resolved.basis : null);
   if (resolved.caseRefRequired && !hasCaseRef) {
     warnings.push(`CASE_REF_REQUIRED: purpose "${resolved.purpose}" needs a case reference at run time (@purpose(caseRef:) or X-Case-Ref)`);
   }

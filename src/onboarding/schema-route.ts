@@ -5,7 +5,7 @@ import type { ClientRegistry } from '../callers/registry';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
 import { sendError } from '../http/respond';
 import type { Route } from '../http/server';
-import { clientMayDeclare, CompiledPolicy, resolvePurpose } from '../policy';
+import { CompiledPolicy, judgePurpose, purposeRejectionMessage } from '../policy';
 import { ClientSchemaCache, clientSchemaSdl } from './client-schema';
 
 export interface SchemaRouteDeps {
@@ -30,11 +30,8 @@ export function schemaRoute({ registry, policy, schema, fields }: SchemaRouteDep
     if (!caller) return sendError(res, 'UNAUTHENTICATED', key ? 'Unknown or revoked client key' : 'Send "Authorization: Bearer <client key>"', { 'www-authenticate': 'Bearer' });
     const name = String(req.headers['x-purpose'] ?? '').trim();
     if (!name) return sendError(res, 'PURPOSE_REQUIRED', 'Send X-Purpose: the purpose to annotate the schema for');
-    const resolved = resolvePurpose(policy, name);
-    if (!resolved.ok) return sendError(res, 'PURPOSE_UNKNOWN', `"${name.slice(0, 64)}" is not a purpose that can be declared; declare a specific purpose such as "service.fulfilment"`);
-    if (!clientMayDeclare(policy, caller.purposes, resolved.purpose)) {
-      return sendError(res, 'PURPOSE_NOT_PERMITTED', `Client "${caller.id}" is not registered for purpose "${resolved.purpose}"`);
-    }
+    const resolved = judgePurpose(policy, name, caller.purposes);
+    if (!resolved.ok) return sendError(res, resolved.code, purposeRejectionMessage(resolved, name, caller.id));
     const sdl = cache.get(caller.id, resolved.purpose, policy.version, () => clientSchemaSdl(schema, fields, policy, caller.id, resolved.purpose));
     const etag = `"${createHash('sha256').update(sdl).digest('base64url').slice(0, 27)}"`;
     const headers = { etag, 'cache-control': 'private, no-cache', vary: 'Authorization, X-Purpose' };

@@ -199,6 +199,30 @@ export function clientMayDeclare(policy: CompiledPolicy, clientPurposes: readonl
   return clientPurposes.some((registered) => coveredBy.has(registered));
 }
 
+/** A purpose a client declares, judged in SPEC §2's order: known, then registered for this client. */
+export type PurposeJudgement =
+  | PurposeResolution
+  | { readonly ok: false; readonly code: 'PURPOSE_NOT_PERMITTED'; readonly purpose: Purpose; readonly basis: LegalBasis };
+
+/**
+ * The one place that orders the purpose checks every entry point shares (the request path,
+ * checkOperation, GET /schema.graphql): PURPOSE_UNKNOWN before PURPOSE_NOT_PERMITTED. What comes
+ * before (a conflict between two declarations) and after (a case reference) depends on where
+ * the purpose came from, so each caller adds it.
+ */
+export function judgePurpose(policy: CompiledPolicy, name: string, clientPurposes: readonly string[]): PurposeJudgement {
+  const resolved = resolvePurpose(policy, name);
+  if (!resolved.ok || clientMayDeclare(policy, clientPurposes, resolved.purpose)) return resolved;
+  return { ok: false, code: 'PURPOSE_NOT_PERMITTED', purpose: resolved.purpose, basis: resolved.basis };
+}
+
+/** The rejection's message, the same wherever the purpose was judged. */
+export function purposeRejectionMessage(judgement: PurposeJudgement & { ok: false }, name: string, clientId: string): string {
+  return judgement.code === 'PURPOSE_UNKNOWN'
+    ? `"${name.slice(0, 64)}" is not a purpose that can be declared; declare a specific purpose such as "service.fulfilment"`
+    : `Client "${clientId}" is not registered for purpose "${judgement.purpose}"`;
+}
+
 /** True for any purpose of the tree, parents included: the names a client may be registered for. */
 export function isRegistrablePurpose(policy: CompiledPolicy, name: string): boolean {
   return policy.purposeTree.has(name);

@@ -10,10 +10,12 @@ export {
   describeCell,
   isConsentBased,
   isRegistrablePurpose,
+  judgePurpose,
   purposeCovers,
+  purposeRejectionMessage,
   resolvePurpose,
 } from './engine';
-export type { CellDescription, CompiledPolicy, Decision, FieldDecision, PurposeResolution, Reason, SubjectFacts } from './engine';
+export type { CellDescription, CompiledPolicy, Decision, FieldDecision, PurposeJudgement, PurposeResolution, Reason, SubjectFacts } from './engine';
 export { MINOR_AGE, isMinorOn, subjectFacts } from './subject';
 export type { ConsentFact } from './subject';
 export {

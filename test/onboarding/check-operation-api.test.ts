@@ -32,7 +32,7 @@ it('a client checks for itself, named or not', async () => {
 
 it('the check is what the policy gives the checked client: a purpose it is not registered for denies everything', async () => {
   const r = await check(KEYS.mall, { document: PAY });
-  expect(r.body.data.checkOperation.errors).toEqual(['PURPOSE_NOT_PERMITTED: client "mall-app" is not registered for purpose "service.payment"']);
+  expect(r.body.data.checkOperation.errors).toEqual(['PURPOSE_NOT_PERMITTED: Client "mall-app" is not registered for purpose "service.payment"']);
   expect(r.body.data.checkOperation.fields.map((f: { decision: string; reason: string }) => `${f.decision} ${f.reason}`)).toEqual(Array(3).fill('DENY PURPOSE_NOT_PERMITTED'));
 });
 

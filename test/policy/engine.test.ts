@@ -7,6 +7,7 @@ import {
   describeCell,
   isConsentBased,
   isRegistrablePurpose,
+  judgePurpose,
   parsePolicy,
   purposeCovers,
   resolvePurpose,
@@ -274,5 +275,21 @@ describe('isConsentBased and version', () => {
   it('carries the policy version for the audit', () => {
     const compiled: CompiledPolicy = policy;
     expect(compiled.version).toMatch(/^\d{4}-\d{2}-\d{2}\.\d+$/);
+  });
+});
+
+describe('judgePurpose: the order every entry point shares', () => {
+  it('an unknown name is PURPOSE_UNKNOWN whatever the client is registered for', () => {
+    expect(judgePurpose(policy, 'service.teleport', [])).toEqual({ ok: false, code: 'PURPOSE_UNKNOWN' });
+    expect(judgePurpose(policy, 'legal', ['legal'])).toEqual({ ok: false, code: 'PURPOSE_UNKNOWN' }); // a parent is registrable, not declarable
+  });
+  it('a known purpose the client is not registered for is PURPOSE_NOT_PERMITTED, with the basis it would have had', () => {
+    const resolved = resolvePurpose(policy, 'service.payment');
+    expect(resolved.ok).toBe(true);
+    expect(judgePurpose(policy, 'service.payment', ['service.fulfilment'])).toEqual({ ok: false, code: 'PURPOSE_NOT_PERMITTED', purpose: 'service.payment', basis: (resolved as { basis: string }).basis });
+  });
+  it('a purpose the client is registered for, or a child of one, is what resolvePurpose says', () => {
+    expect(judgePurpose(policy, 'legal.criminal-investigation', ['legal'])).toEqual(resolvePurpose(policy, 'legal.criminal-investigation'));
+    expect(judgePurpose(policy, 'legal.criminal-investigation', ['legal'])).toMatchObject({ ok: true, caseRefRequired: true });
   });
 });
