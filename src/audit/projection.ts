@@ -152,7 +152,8 @@ export class AuditProjection {
   private behindSince: number | null = null;
   /** Reads waiting for the projection (settle): while any is, nothing yields. */
   private urgent = 0;
-  private wakeYielders: (() => void)[] = [];
+  /** Wakes the background runs waiting in yieldToRequests (one promise per wait, shared). */
+  private wakeSignal: { promise: Promise<void>; resolve: () => void } | null = null;
   private worker: SqliteWorkerBackend | null = null;
   private readonly inline: ProjectionBackend;
   private pumping: Promise<void> | null = null;
@@ -259,7 +260,18 @@ export class AuditProjection {
   }
 
   private wake(): void {
-    for (const w of this.wakeYielders.splice(0)) w();
+    const signal = this.wakeSignal;
+    this.wakeSignal = null;
+    signal?.resolve();
+  }
+
+  private woken(): Promise<void> {
+    if (!this.wakeSignal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.wakeSignal = { promise, resolve };
+    }
+    return this.wakeSignal.promise;
   }
 
   /**
@@ -275,8 +287,8 @@ export class AuditProjection {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(busy.map((a) => a.idle())),
+        this.woken(),
         new Promise<void>((resolve) => {
-          this.wakeYielders.push(resolve);
           timer = setTimeout(resolve, overdue);
         }),
       ]);

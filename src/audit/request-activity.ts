@@ -6,7 +6,8 @@
  */
 export class RequestActivity {
   private inFlight = 0;
-  private waiters: (() => void)[] = [];
+  /** One promise per busy spell, shared by everyone waiting for its end (nothing piles up). */
+  private idleSignal: { promise: Promise<void>; resolve: () => void } | null = null;
 
   /** A request starts; call the returned function once when it is over (idempotent). */
   begin(): () => void {
@@ -15,7 +16,11 @@ export class RequestActivity {
     return () => {
       if (ended) return;
       ended = true;
-      if (--this.inFlight === 0) for (const wake of this.waiters.splice(0)) wake();
+      if (--this.inFlight === 0 && this.idleSignal) {
+        const signal = this.idleSignal;
+        this.idleSignal = null;
+        signal.resolve();
+      }
     };
   }
 
@@ -25,6 +30,12 @@ export class RequestActivity {
 
   /** Resolves when no request is in flight (at once if none is). */
   idle(): Promise<void> {
-    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+    if (this.inFlight === 0) return Promise.resolve();
+    if (!this.idleSignal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.idleSignal = { promise, resolve };
+    }
+    return this.idleSignal.promise;
   }
 }
