@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import { AuditRequestColumns } from './audit-request-columns';
 
 /**
  * One field decision as the sharing audit keeps it (SPEC §6): who received which category
@@ -14,33 +15,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('idx_audit_events_at', ['at'])
 // Added by the console's migration (1764400000000-ConsoleReview) for its per-client activity view.
 @Index('idx_audit_events_client_activity', ['clientId', 'at', 'decision', 'category', 'reason'])
-export class AuditEvent {
-  /** bigint on MySQL/MariaDB; read back as a number (ids stay far below 2^53). */
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id!: number;
-
-  @Column({ name: 'chain_id', type: 'varchar', length: 32 })
-  chainId!: string;
-
-  @Column({ type: 'bigint' })
-  seq!: number;
-
-  @Column({ name: 'request_id', type: 'varchar', length: 64 })
-  requestId!: string;
-
-  /** UTC, millisecond precision. */
-  @Column({ type: 'datetime', precision: 3 })
-  at!: Date;
-
-  @Column({ name: 'client_id', type: 'varchar', length: 64 })
-  clientId!: string;
-
-  @Column({ type: 'varchar', length: 64 })
-  purpose!: string;
-
-  @Column({ name: 'case_ref', type: 'varchar', length: 64, nullable: true })
-  caseRef!: string | null;
-
+export class AuditEvent extends AuditRequestColumns {
   @Column({ name: 'subject_id', type: 'int', nullable: true })
   subjectId!: number | null;
 
@@ -68,15 +43,6 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 32 })
   basis!: string;
 
-  @Column({ name: 'policy_version', type: 'varchar', length: 64 })
-  policyVersion!: string;
-
   @Column({ name: 'consent_id', type: 'varchar', length: 64, nullable: true })
   consentId!: string | null;
-
-  @Column({ name: 'prev_hash', type: 'varchar', length: 64 })
-  prevHash!: string;
-
-  @Column({ type: 'varchar', length: 64 })
-  hash!: string;
 }
