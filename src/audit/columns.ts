@@ -1,4 +1,4 @@
-import type { SealedBatch, StoredBatch } from './batch';
+import { SealedBatch, StoredBatch, storedRecordsJson } from './batch';
 import type { StoredAuditRecord } from './record';
 
 /** Columns of an audit_events row, in the order of AuditRecord's fields (the projection writes them all). */
@@ -37,7 +37,7 @@ export const BATCH_SELECT_COLUMNS = ['id', ...BATCH_COLUMNS].join(', ');
 
 /** One batch's parameters for the INSERT, in BATCH_COLUMNS order. */
 export function batchParams(b: SealedBatch, out: unknown[]): void {
-  out.push(b.chainId, b.seq, b.firstSeq, b.requestId, toDbTime(b.at), b.clientId, b.purpose, b.caseRef, b.policyVersion, b.recordCount, b.records, b.prevHash, b.hash);
+  out.push(b.chainId, b.seq, b.firstSeq, b.requestId, toDbTime(b.at), b.clientId, b.purpose, b.caseRef, b.policyVersion, b.recordCount, b.stored ?? b.records, b.prevHash, b.hash);
 }
 
 /** A multi-row INSERT for n batches. */
@@ -68,7 +68,8 @@ export function toStoredBatch(row: Record<string, unknown>): StoredBatch {
     caseRef: row.case_ref == null ? null : String(row.case_ref),
     policyVersion: String(row.policy_version),
     recordCount: Number(row.record_count),
-    records: String(row.records),
+    records: storedRecordsJson(String(row.records)),
+    stored: String(row.records),
     prevHash: String(row.prev_hash),
     hash: String(row.hash),
   };

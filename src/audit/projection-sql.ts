@@ -15,12 +15,18 @@ const EVENT_COLUMNS = INSERT_COLUMNS.join(', ');
 
 const DECISION = (code: string) => `CASE ${code} WHEN 'A' THEN 'ALLOW' WHEN 'M' THEN 'MASK' WHEN 'D' THEN 'DENY' END`;
 
+/** A batch's records as JSON, stored plain or deflated (src/audit/batch.ts, deflateRecords). */
+const MYSQL_RECORDS_JSON = "IF(b.records LIKE 'z%', CONVERT(UNCOMPRESS(FROM_BASE64(SUBSTRING(b.records, 2))) USING utf8mb4), b.records)";
+
+/** The SQL function the SQLite projection registers on its connection (storedRecordsJson). */
+export const SQLITE_RECORDS_FUNCTION = 'pg_audit_records';
+
 /** (chain_id, after batch seq, up to batch seq): the batches (after, upTo] of one chain. */
 export const MYSQL_PROJECT_SQL = `INSERT INTO audit_events (${EVENT_COLUMNS})
 SELECT b.chain_id, b.first_seq + r.o, b.request_id, b.at, b.client_id, b.purpose, b.case_ref,
        r.s, r.e, COALESCE(r.ei, CAST(r.s AS CHAR)), r.f, r.c, ${DECISION('r.d')}, r.m, r.re, r.ba, b.policy_version, r.co, b.prev_hash, b.hash
   FROM audit_batches b
-  JOIN JSON_TABLE(b.records, '$[*]' COLUMNS (
+  JOIN JSON_TABLE(${MYSQL_RECORDS_JSON}, '$[*]' COLUMNS (
          e VARCHAR(255) PATH '$[0]', f VARCHAR(255) PATH '$[1]', c VARCHAR(255) PATH '$[2]', d VARCHAR(8) PATH '$[3]',
          m VARCHAR(255) PATH '$[4]', re VARCHAR(255) PATH '$[5]', ba VARCHAR(255) PATH '$[6]',
          NESTED PATH '$[7][*]' COLUMNS (o BIGINT PATH '$[0]', s BIGINT PATH '$[1]', ei VARCHAR(255) PATH '$[2]', co VARCHAR(255) PATH '$[3]'))) r
@@ -33,7 +39,7 @@ export const SQLITE_PROJECT_SQL = `WITH g AS MATERIALIZED (
   SELECT b.chain_id, b.seq AS batch, b.first_seq, b.request_id, b.at, b.client_id, b.purpose, b.case_ref, b.policy_version, b.prev_hash, b.hash,
          j.value ->> 0 AS entity, j.value ->> 1 AS field, j.value ->> 2 AS category, j.value ->> 3 AS decision, j.value ->> 4 AS mask,
          j.value ->> 5 AS reason, j.value ->> 6 AS basis, j.value -> 7 AS entries
-    FROM audit_batches b, json_each(b.records) j
+    FROM audit_batches b, json_each(${SQLITE_RECORDS_FUNCTION}(b.records)) j
    WHERE b.chain_id = ? AND b.seq > ? AND b.seq <= ?)
 INSERT INTO audit_events (${EVENT_COLUMNS})
 SELECT g.chain_id, g.first_seq + (e.value ->> 0), g.request_id, g.at, g.client_id, g.purpose, g.case_ref,
@@ -60,9 +66,13 @@ export interface ProjectionSql {
   project: string;
   advance: string;
   pending: string;
+  /** The SQL function `project` calls to read stored records, which the connection must register (SQLite). */
+  recordsFunction?: string;
 }
 
-export const SQLITE_PROJECTION_SQL: ProjectionSql = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: SQLITE_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL };
+export const SQLITE_PROJECTION_SQL: ProjectionSql = {
+  progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: SQLITE_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, recordsFunction: SQLITE_RECORDS_FUNCTION,
+};
 export const MYSQL_PROJECTION_SQL: ProjectionSql = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: MYSQL_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL };
 
 /** Where one projection step left a chain; `records` −1: another projector moved it first (read again). */

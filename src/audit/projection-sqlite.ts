@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { Worker } from 'node:worker_threads';
+import { storedRecordsJson } from './batch';
 import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, ProjectionSql, SQLITE_PROJECTION_SQL } from './projection-sql';
 
 /**
@@ -20,7 +21,8 @@ interface SqliteProjector {
  * unfold them into audit_events, move the progress — one IMMEDIATE transaction.
  * Self-contained (no imports, nothing from module scope): its source also runs in the worker.
  */
-export function createSqliteProjector(db: Database, sql: ProjectionSql): SqliteProjector {
+export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJson: (stored: string) => string): SqliteProjector {
+  if (sql.recordsFunction) db.function(sql.recordsFunction, { deterministic: true }, recordsJson);
   const progress = db.prepare(sql.progress);
   const nextBatches = db.prepare(sql.nextBatches);
   const project = db.prepare(sql.project);
@@ -97,7 +99,7 @@ export class SqliteInlineBackend implements ProjectionBackend {
     for (let i = 0; i < 2500 && sqliteConnection(this.ds).inTransaction; i++) await new Promise((r) => setTimeout(r, 2));
     const db = sqliteConnection(this.ds);
     let p = this.projectors.get(db);
-    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, SQLITE_PROJECTION_SQL)));
+    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, SQLITE_PROJECTION_SQL, storedRecordsJson)));
     return p;
   }
 
@@ -126,7 +128,7 @@ db.pragma('busy_timeout = 5000');
 // they would stay dirty in the shared WAL file until the audit writer's next commit synced it,
 // and that request would wait for them too (measured: the commit's fsync 1.8 ms → 0.55 ms).
 db.pragma('synchronous = FULL');
-const projector = (${createSqliteProjector.toString()})(db, workerData.sql);
+const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()});
 const gate = new Int32Array(workerData.gate);
 parentPort.on('message', (m) => {
   if (m.type === 'close') {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { now } from '../clock';
 import type { Disclosure } from '../enforcement/disclosure';
 import { log } from '../log';
-import { BatchContent, batchContent, ChainHead, EMPTY_HEAD } from './batch';
+import { BatchContent, batchContent, ChainHead, deflateRecords, EMPTY_HEAD } from './batch';
 import type { AuditStore, ChainState } from './store';
 
 export interface AuditWriterOptions {
@@ -13,15 +13,19 @@ export interface AuditWriterOptions {
   maxWaitMs?: number;
   /** Records per transaction (a request's records are never split, so one large request may exceed it). */
   maxBatchRecords?: number;
-  /** How long the first request of a batch waits for others to join it (0: the next turn of the event loop). */
+  /** How long the first request of a batch waits for others to join it (0: none when idle, the rest of this event-loop turn when busy). */
   lingerMs?: number;
   /** A request's longest wait, from acceptance to commit, before it fails with AUDIT_UNAVAILABLE. */
   commitTimeoutMs?: number;
+  /** Encodings at least this long are stored deflated (deflateRecords); by default the store's own threshold. */
+  deflateFromChars?: number;
 }
 
-// lingerMs 0: an idle writer starts at once (next turn of the event loop); under load, batches
-// form anyway while the previous transaction runs, which is where group commit pays.
-const DEFAULTS: Required<AuditWriterOptions> = { maxQueue: 50_000, maxWaitMs: 1_000, maxBatchRecords: 5_000, lingerMs: 0, commitTimeoutMs: 10_000 };
+// lingerMs 0: an idle writer starts at once (within the request's own commit call); under load,
+// batches form anyway while the previous transaction runs, which is where group commit pays.
+/** A writer with no transaction ended in this long is idle (see schedule). */
+const IDLE_MS = 10;
+const DEFAULTS: Required<Omit<AuditWriterOptions, 'deflateFromChars'>> = { maxQueue: 50_000, maxWaitMs: 1_000, maxBatchRecords: 5_000, lingerMs: 0, commitTimeoutMs: 10_000 };
 
 /** Why a disclosure was not committed; the caller answers AUDIT_UNAVAILABLE whatever the reason. */
 export class AuditUnavailableError extends Error {
@@ -74,6 +78,8 @@ export class AuditWriter {
   /** Cancels the scheduled start of the next transaction, if one is scheduled. */
   private timer: (() => void) | null = null;
   private running: Promise<void> | null = null;
+  /** When the last transaction ended (performance.now()). */
+  private lastWriteEnd = -Infinity;
   private closed = false;
   private chain: ChainState;
   /** After a failed transaction the head in the database is the truth: it may or may not have moved. */
@@ -89,7 +95,7 @@ export class AuditWriter {
    * after the requests of the transaction are resolved and must not throw.
    */
   constructor(private readonly store: AuditStore, options: AuditWriterOptions = {}, private readonly onCommitted?: (chainId: string, head: ChainHead) => void) {
-    this.options = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.options = { ...DEFAULTS, deflateFromChars: store.deflateFromChars, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.chain = this.newChain();
   }
 
@@ -101,6 +107,8 @@ export class AuditWriter {
     let content: BatchContent;
     try {
       content = batchContent(d);
+      // Stored deflated where it pays (MySQL/MariaDB, see deflateRecords): ~4.5 KB instead of ~12 KB for 1 000 records.
+      if (content.records.length >= this.options.deflateFromChars) content.stored = deflateRecords(content.records);
     } catch (e) {
       // A value the audit cannot hold as is (never expected: ids, names from the schema and policy).
       log.error({ err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'audit batch could not be encoded');
@@ -211,6 +219,14 @@ export class AuditWriter {
       this.timer = null;
     }
     const delay = this.queued >= this.options.maxBatchRecords || this.closed ? 0 : this.options.lingerMs;
+    if (delay === 0 && performance.now() - this.lastWriteEnd > IDLE_MS) {
+      // Idle: start now, not on a later turn of the event loop. The request's transaction is
+      // then under way (MySQL: sent) while its response is serialised. A writer busy a moment
+      // ago waits for the end of this turn instead, so that the requests finishing in it share
+      // the transaction (measured at 16 connections on MariaDB: starting at once then costs more).
+      this.start();
+      return;
+    }
     const go = () => {
       this.timer = null;
       this.start();
@@ -279,6 +295,7 @@ export class AuditWriter {
       this.settle(batch, new AuditUnavailableError('commit-failed', { cause: e }));
     }
     this.depth -= size;
+    this.lastWriteEnd = performance.now();
     this.admit();
     if (committed) this.onCommitted?.(chainId, committed);
   }

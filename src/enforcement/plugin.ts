@@ -38,10 +38,21 @@ export function purposePlugin({ policy, fields }: PurposePluginDeps): ApolloServ
 /** Commits a request's disclosure records durably, or throws. */
 export type DisclosureCommit = (d: Disclosure) => Promise<void>;
 
+/** What a client gets instead of its response when the audit commit fails: no data, only this (HTTP 503). */
+export const AUDIT_UNAVAILABLE = Object.freeze({
+  status: 503,
+  headers: Object.freeze({ 'retry-after': '5' }),
+  error: Object.freeze({ message: 'The sharing audit is unavailable, so no personal data can be released; retry later', extensions: Object.freeze({ code: 'AUDIT_UNAVAILABLE' as const }) }),
+});
+
 /**
- * After execution, before a byte leaves: commit the audit records, then add the denial
- * entries and `extensions.disclosure`. If the commit fails, the response carries no data,
- * only AUDIT_UNAVAILABLE (fail-closed).
+ * After execution, before a byte leaves: start the commit of the audit records, and add the
+ * denial entries and `extensions.disclosure`. Fail-closed either way:
+ * - behind the gateway's HTTP handler (`ctx.holdResponseFor`), the handler gets the commit and
+ *   writes nothing until it is durable; if it fails, the client gets AUDIT_UNAVAILABLE (503)
+ *   and none of the serialised response;
+ * - otherwise this hook waits for the commit, and on failure the response carries no data,
+ *   only AUDIT_UNAVAILABLE.
  */
 export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<GatewayContext> {
   return {
@@ -52,14 +63,16 @@ export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<G
           if (!d || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           d.close();
-          try {
-            await commit(d);
-          } catch {
+          // Never rejects: whoever holds the response reads the outcome.
+          const committed = commit(d).then(() => true, () => false);
+          if (ctx.holdResponseFor) {
+            ctx.holdResponseFor(committed);
+          } else if (!(await committed)) {
             result.data = null;
-            result.errors = [{ message: 'The sharing audit is unavailable, so no personal data can be released; retry later', extensions: { code: 'AUDIT_UNAVAILABLE' } }];
+            result.errors = [AUDIT_UNAVAILABLE.error];
             result.extensions = undefined;
-            response.http.status = 503;
-            response.http.headers.set('retry-after', '5');
+            response.http.status = AUDIT_UNAVAILABLE.status;
+            for (const [k, v] of Object.entries(AUDIT_UNAVAILABLE.headers)) response.http.headers.set(k, v);
             return;
           }
           if (d.denials.length) result.errors = [...(result.errors ?? []), ...d.denials];

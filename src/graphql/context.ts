@@ -15,6 +15,13 @@ export interface GatewayContext {
   readonly headers: ReadonlyMap<string, string>;
   /** Set once the operation's purpose is declared and accepted; absent for operations without one. */
   disclosure?: Disclosure;
+  /**
+   * Set by the HTTP handler that writes the response: the disclosure plugin hands it the audit
+   * commit under way (true once durable, false if it failed) instead of waiting for it itself,
+   * so that the response is serialised while the commit runs; the handler sends nothing before
+   * it settles, and only AUDIT_UNAVAILABLE if it failed. Without it, the plugin waits.
+   */
+  holdResponseFor?: (committed: Promise<boolean>) => void;
 }
 
 /** A GraphQL ID argument as a row id; anything that is not one simply matches no row. */

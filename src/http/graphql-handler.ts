@@ -8,6 +8,7 @@ import type { Caller, ClientRegistry } from '../callers/registry';
 import type { ErrorCode } from '../errors';
 import { now } from '../clock';
 import type { GatewayContext } from '../graphql/context';
+import { AUDIT_UNAVAILABLE } from '../enforcement/plugin';
 import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
@@ -106,12 +107,27 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       headers,
     };
 
+    // The audit commit of the response's records, once the disclosure plugin has started it:
+    // the response is serialised meanwhile, and no byte of it is written before it is durable.
+    let committed: Promise<boolean> | undefined;
+    context.holdResponseFor = (c) => {
+      committed = c;
+    };
+
     const result = await deps.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },
       context: async () => context,
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [k, v] of result.headers) outHeaders[k] = v;
+    if (committed && !(await committed)) {
+      // Fail-closed: none of the response, only AUDIT_UNAVAILABLE (its media type as negotiated).
+      delete outHeaders['content-length'];
+      res.writeHead(AUDIT_UNAVAILABLE.status, { ...outHeaders, ...AUDIT_UNAVAILABLE.headers });
+      res.end(JSON.stringify({ errors: [AUDIT_UNAVAILABLE.error], data: null }) + '\n');
+      log.debug({ requestId, client: caller.id, status: AUDIT_UNAVAILABLE.status }, 'graphql request');
+      return;
+    }
     res.writeHead(result.status ?? 200, outHeaders);
     if (result.body.kind === 'complete') {
       res.end(result.body.string);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { createAudit } from '../../src/audit';
-import { hashBatch, SealedBatch } from '../../src/audit/batch';
+import { inflateSync } from 'node:zlib';
+import { DEFLATE_FROM_CHARS, deflateRecords, hashBatch, SealedBatch, storedRecordsJson } from '../../src/audit/batch';
 import { BATCH_COLUMNS, batchParams, toDbTime } from '../../src/audit/columns';
 import { GENESIS_HASH, hashRecord, sealRecords } from '../../src/audit/hash';
 import { auditFacts } from '../../src/audit/record';
@@ -83,6 +84,51 @@ test('committed batches not yet projected verify on their own; tampering with th
   const [first] = await allBatches(store.ds, 'chain_id = ?', [writer.chainId]);
   await tamper(store.ds, "UPDATE audit_batches SET purpose = 'account' WHERE id = ?", [first.id]);
   expect((await reportFor(writer.chainId)).firstBad).toMatchObject({ table: 'audit_batches', id: first.id, seq: 1, problem: 'changed' });
+});
+
+describe('large batches, stored deflated', () => {
+  /** A chain of two 300-record batches (each ~10 KB of JSON, past DEFLATE_FROM_CHARS), deflated on either store. */
+  async function largeChain() {
+    const audit = createAudit(store.ds, { deflateFromChars: DEFLATE_FROM_CHARS });
+    const marker = `large-${++chains}`;
+    for (let i = 0; i < 2; i++) await audit.commit(disclosure({ requestId: marker, records: manyRecords(300, 7) }));
+    await audit.close();
+    const [{ chain_id: chainId }] = await store.ds.query('SELECT chain_id FROM audit_batches WHERE request_id = ? LIMIT 1', [marker]);
+    const batches = await allBatches(store.ds, 'chain_id = ?', [chainId]);
+    return { chainId: String(chainId), batches };
+  }
+
+  test('stored as "z" + base64 of MySQL\'s COMPRESS() format, under half the JSON; projected and verified like any other', async () => {
+    const { chainId, batches } = await largeChain();
+    for (const b of batches) {
+      expect(b.records.length).toBeGreaterThan(DEFLATE_FROM_CHARS);
+      expect(b.stored).toMatch(/^z[A-Za-z0-9+/]+=*$/);
+      expect(b.stored!.length).toBeLessThan(b.records.length / 2);
+      expect(storedRecordsJson(b.stored!)).toBe(b.records);
+      expect(hashBatch(b.prevHash, b)).toBe(b.hash); // the hash covers the JSON
+      const bytes = Buffer.from(b.stored!.slice(1), 'base64');
+      expect(bytes.readUInt32LE(0)).toBe(Buffer.byteLength(b.records));
+      expect(inflateSync(bytes.subarray(4)).toString()).toBe(b.records);
+    }
+    expect(await reportFor(chainId)).toMatchObject({ ok: true, length: 600 });
+    const rows = await allRecords(store.ds, 'chain_id = ?', [chainId]);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+  });
+
+  test('its stored bytes damaged: the batch is named', async () => {
+    const { chainId, batches } = await largeChain();
+    const s = batches[0].stored!;
+    const at = Math.floor(s.length / 2);
+    await tamper(store.ds, 'UPDATE audit_batches SET records = ? WHERE id = ?', [s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1), batches[0].id]);
+    expect((await reportFor(chainId)).firstBad).toMatchObject({ table: 'audit_batches', id: batches[0].id, seq: 1, problem: 'changed' });
+  });
+
+  test('a record changed and deflated again as the writer would: the hash names the batch', async () => {
+    const { chainId, batches } = await largeChain();
+    const forged = deflateRecords(batches[1].records.replace('"A"', '"D"'));
+    await tamper(store.ds, 'UPDATE audit_batches SET records = ? WHERE id = ?', [forged, batches[1].id]);
+    expect((await reportFor(chainId)).firstBad).toMatchObject({ table: 'audit_batches', id: batches[1].id, seq: 2, problem: 'changed', detail: 'its content does not match its hash' });
+  });
 });
 
 describe('the chain of batches (audit_batches)', () => {

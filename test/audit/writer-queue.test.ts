@@ -18,6 +18,7 @@ interface Call {
 }
 
 class ManualStore implements AuditStore {
+  readonly deflateFromChars = Infinity;
   calls: Call[] = [];
   head = EMPTY_HEAD;
   probeFails = false;
