@@ -4,6 +4,7 @@ import { isMysql } from '../db/data-source';
 import { log } from '../log';
 import type { ChainHead } from './batch';
 import type { RequestActivity } from './request-activity';
+import { SharedSignal } from './signal';
 import { MYSQL_PROJECTION_SQL, PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress } from './projection-sql';
 import { SqliteInlineBackend, SqliteWorkerBackend, sqliteWriterGate } from './projection-sqlite';
 
@@ -152,8 +153,8 @@ export class AuditProjection {
   private behindSince: number | null = null;
   /** Reads waiting for the projection (settle): while any is, nothing yields. */
   private urgent = 0;
-  /** Wakes the background runs waiting in yieldToRequests (one promise per wait, shared). */
-  private wakeSignal: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Wakes the background runs waiting in yieldToRequests. */
+  private readonly wakeSignal = new SharedSignal();
   private worker: SqliteWorkerBackend | null = null;
   private readonly inline: ProjectionBackend;
   private pumping: Promise<void> | null = null;
@@ -189,7 +190,7 @@ export class AuditProjection {
       if (released) return;
       released = true;
       if (activity) this.activities.delete(activity);
-      this.wake();
+      this.wakeSignal.fire();
       if (--this.users > 0) return;
       if (this.retry) clearTimeout(this.retry);
       this.retry = null;
@@ -217,7 +218,7 @@ export class AuditProjection {
    */
   async settle(): Promise<void> {
     this.urgent++;
-    this.wake(); // a background run waiting for requests to finish would hold this read up
+    this.wakeSignal.fire(); // a background run waiting for requests to finish would hold this read up
     try {
       const targets = new Map<string, number>();
       for (const [chainId, c] of this.chains) if (c.target > c.projected) targets.set(chainId, c.target);
@@ -259,21 +260,6 @@ export class AuditProjection {
     }
   }
 
-  private wake(): void {
-    const signal = this.wakeSignal;
-    this.wakeSignal = null;
-    signal?.resolve();
-  }
-
-  private woken(): Promise<void> {
-    if (!this.wakeSignal) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.wakeSignal = { promise, resolve };
-    }
-    return this.wakeSignal.promise;
-  }
-
   /**
    * Background steps go after the requests in flight: wait until none is, unless a read is
    * waiting for the projection, or it is too far behind (records or time).
@@ -287,7 +273,7 @@ export class AuditProjection {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(busy.map((a) => a.idle())),
-        this.woken(),
+        this.wakeSignal.wait(),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, overdue);
         }),

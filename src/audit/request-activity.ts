@@ -1,3 +1,5 @@
+import { SharedSignal } from './signal';
+
 /**
  * The requests a gateway is serving right now. Background audit work (the projection into
  * audit_events) yields to them: it runs while no request is in flight, unless it has fallen
@@ -6,8 +8,8 @@
  */
 export class RequestActivity {
   private inFlight = 0;
-  /** One promise per busy spell, shared by everyone waiting for its end (nothing piles up). */
-  private idleSignal: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Fired at the end of each busy spell, for everyone waiting for it. */
+  private readonly idleSignal = new SharedSignal();
 
   /** A request starts; call the returned function once when it is over (idempotent). */
   begin(): () => void {
@@ -16,11 +18,7 @@ export class RequestActivity {
     return () => {
       if (ended) return;
       ended = true;
-      if (--this.inFlight === 0 && this.idleSignal) {
-        const signal = this.idleSignal;
-        this.idleSignal = null;
-        signal.resolve();
-      }
+      if (--this.inFlight === 0) this.idleSignal.fire();
     };
   }
 
@@ -30,12 +28,6 @@ export class RequestActivity {
 
   /** Resolves when no request is in flight (at once if none is). */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    if (!this.idleSignal) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.idleSignal = { promise, resolve };
-    }
-    return this.idleSignal.promise;
+    return this.inFlight === 0 ? Promise.resolve() : this.idleSignal.wait();
   }
 }
