@@ -218,6 +218,19 @@ interface SqliteStatements {
   };
 }
 
+/** A statement prepared once per key; the `limit` most recently used are kept. */
+function cachedStatement<K>(db: Database, cache: Map<K, Statement>, key: K, sql: () => string, limit: number): Statement {
+  let stmt = cache.get(key);
+  if (stmt) {
+    cache.delete(key); // most recently used last
+  } else {
+    stmt = db.prepare(sql());
+    if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, stmt);
+  return stmt;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
@@ -273,17 +286,9 @@ class SqliteAuditStore implements AuditStore {
     return s;
   }
 
+  /** The multi-row INSERT for this many batches (the sizes of group commits recur under load; a few are kept). */
   private insert(db: Database, s: SqliteStatements, rows: number): Statement {
-    let stmt = s.inserts.get(rows);
-    if (stmt) {
-      s.inserts.delete(rows); // most recently used last
-    } else {
-      stmt = db.prepare(batchInsertSql(rows));
-      // The sizes of group commits recur under load; keep a few.
-      if (s.inserts.size >= 16) s.inserts.delete(s.inserts.keys().next().value!);
-    }
-    s.inserts.set(rows, stmt);
-    return stmt;
+    return cachedStatement(db, s.inserts, rows, () => batchInsertSql(rows), 16);
   }
 
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
@@ -352,12 +357,7 @@ class SqliteAuditStore implements AuditStore {
 
   /** Restore a setting (the connection's own values: one or two distinct statements, prepared once). */
   private setPragma(db: Database, s: SqliteStatements, assignment: string): void {
-    let stmt = s.pragma.set.get(assignment);
-    if (!stmt) {
-      if (s.pragma.set.size >= 8) s.pragma.set.clear();
-      s.pragma.set.set(assignment, (stmt = db.prepare(`PRAGMA ${assignment}`)));
-    }
-    stmt.run();
+    cachedStatement(db, s.pragma.set, assignment, () => `PRAGMA ${assignment}`, 8).run();
   }
 
   probe(): Promise<void> {
