@@ -1,3 +1,4 @@
+import { MYSQL_ROLLUP_SQL, RollupSql, SQLITE_ROLLUP_SQL } from '../review/activity-sql';
 import { INSERT_COLUMNS } from './columns';
 
 /**
@@ -68,12 +69,14 @@ export interface ProjectionSql {
   pending: string;
   /** The SQL function `project` calls to read stored records, which the connection must register (SQLite). */
   recordsFunction?: string;
+  /** The console's hourly counts, moved in the step's transaction (src/review/activity-rollup.ts). */
+  rollup: RollupSql;
 }
 
 export const SQLITE_PROJECTION_SQL: ProjectionSql = {
-  progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: SQLITE_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, recordsFunction: SQLITE_RECORDS_FUNCTION,
+  progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: SQLITE_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, recordsFunction: SQLITE_RECORDS_FUNCTION, rollup: SQLITE_ROLLUP_SQL,
 };
-export const MYSQL_PROJECTION_SQL: ProjectionSql = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: MYSQL_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL };
+export const MYSQL_PROJECTION_SQL: ProjectionSql = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: MYSQL_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, rollup: MYSQL_ROLLUP_SQL };
 
 /** Where one projection step left a chain; `records` −1: another projector moved it first (read again). */
 export interface ProjectionProgress {
@@ -91,6 +94,8 @@ export interface PendingChain {
 export interface ProjectionBackend {
   /** Project the next batches of a chain, up to maxRecords records (at least one batch), in one transaction; null if the chain is not registered. */
   step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null>;
+  /** SQLite: count up to maxRecords of a chain's projected records the console's hourly counts have not counted, in a transaction of its own; how many it counted. */
+  rollUp?(chainId: string, maxRecords: number): Promise<number>;
   pending(): Promise<PendingChain[]>;
   close(): Promise<void>;
 }

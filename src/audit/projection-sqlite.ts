@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { Worker } from 'node:worker_threads';
+import { rollupAlongside } from '../review/activity-sql';
 import { storedRecordsJson } from './batch';
 import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, ProjectionSql, SQLITE_PROJECTION_SQL } from './projection-sql';
 
@@ -13,22 +14,39 @@ import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, P
 
 interface SqliteProjector {
   step(chainId: string, maxRecords: number): ProjectionProgress | null;
+  rollUp(chainId: string, maxRecords: number): number;
   pending(): PendingChain[];
 }
 
 /**
  * One step: read the progress, pick the next batches (contiguous, up to maxRecords records),
- * unfold them into audit_events, move the progress — one IMMEDIATE transaction.
+ * unfold them into audit_events, move the progress, and count what the console's hourly
+ * counts have not counted yet up to there (at most rollupRecords records: a step also catches
+ * up on counts left behind) — one IMMEDIATE transaction.
  * Self-contained (no imports, nothing from module scope): its source also runs in the worker.
  */
-export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJson: (stored: string) => string): SqliteProjector {
+export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJson: (stored: string) => string, rollupRecords: (maxRecords: number) => number): SqliteProjector {
   if (sql.recordsFunction) db.function(sql.recordsFunction, { deterministic: true }, recordsJson);
   const progress = db.prepare(sql.progress);
   const nextBatches = db.prepare(sql.nextBatches);
   const project = db.prepare(sql.project);
   const advance = db.prepare(sql.advance);
   const pending = db.prepare(sql.pending);
+  const rollup = { rolled: db.prepare(sql.rollup.rolled), count: db.prepare(sql.rollup.count), progress: db.prepare(sql.rollup.progress) };
   const fail = (message: string, code: string) => Object.assign(new Error(message), { code });
+  /** Counts the chain's records after its counted progress, up to projectedSeq and at most limit of them. */
+  const count = (chainId: string, projectedSeq: number, limit: number): number => {
+    const rolled = Number((rollup.rolled.get(chainId) as { rolled_seq: number } | undefined)?.rolled_seq ?? 0);
+    const upTo = Math.min(projectedSeq, rolled + limit);
+    if (upTo <= rolled) return 0;
+    rollup.count.run(chainId, rolled, upTo);
+    rollup.progress.run(chainId, upTo);
+    return upTo - rolled;
+  };
+  const rollUp = db.transaction((chainId: string, limit: number): number => {
+    const p = progress.get(chainId) as { projected_seq: number } | undefined;
+    return p ? count(chainId, Number(p.projected_seq), limit) : 0;
+  });
   const step = db.transaction((chainId: string, maxRecords: number): ProjectionProgress | null => {
     const p = progress.get(chainId) as { projected_batch: number; projected_seq: number } | undefined;
     if (!p) return null;
@@ -50,10 +68,12 @@ export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJ
     const inserted = project.run(chainId, from, to).changes;
     if (inserted !== records) throw fail(`chain ${chainId}: batches ${from + 1}..${to} unfold into ${inserted} records, not ${records}`, 'AUDIT_PROJECTION_COUNT');
     if (advance.run(to, seq, chainId, from).changes !== 1) return { batch: from, seq: Number(p.projected_seq), records: -1 };
+    count(chainId, seq, rollupRecords(maxRecords));
     return { batch: to, seq, records };
   });
   return {
     step: (chainId, maxRecords) => step.immediate(chainId, maxRecords),
+    rollUp: (chainId, maxRecords) => rollUp.immediate(chainId, maxRecords),
     pending: () => (pending.all() as { chain_id: string; head_batch: number }[]).map((r) => ({ chainId: String(r.chain_id), headBatch: Number(r.head_batch) })),
   };
 }
@@ -99,7 +119,7 @@ export class SqliteInlineBackend implements ProjectionBackend {
     for (let i = 0; i < 2500 && sqliteConnection(this.ds).inTransaction; i++) await new Promise((r) => setTimeout(r, 2));
     const db = sqliteConnection(this.ds);
     let p = this.projectors.get(db);
-    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, SQLITE_PROJECTION_SQL, storedRecordsJson)));
+    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, SQLITE_PROJECTION_SQL, storedRecordsJson, rollupAlongside)));
     return p;
   }
 
@@ -110,6 +130,10 @@ export class SqliteInlineBackend implements ProjectionBackend {
     } catch (e) {
       throw asProjectionError(e);
     }
+  }
+
+  async rollUp(chainId: string, maxRecords: number): Promise<number> {
+    return (await this.projector()).rollUp(chainId, maxRecords);
   }
 
   async pending(): Promise<PendingChain[]> {
@@ -128,7 +152,7 @@ db.pragma('busy_timeout = 5000');
 // they would stay dirty in the shared WAL file until the audit writer's next commit synced it,
 // and that request would wait for them too (measured: the commit's fsync 1.8 ms → 0.55 ms).
 db.pragma('synchronous = FULL');
-const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()});
+const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()}, ${rollupAlongside.toString()});
 const gate = new Int32Array(workerData.gate);
 parentPort.on('message', (m) => {
   if (m.type === 'close') {
@@ -138,14 +162,14 @@ parentPort.on('message', (m) => {
   }
   let reply;
   try {
-    if (m.type === 'step') {
+    if (m.type !== 'pending') {
       // Audit commits waiting for the write lock go first (they hold a response back); not for long.
       const until = Date.now() + 50;
       for (let v; (v = Atomics.load(gate, 0)) > 0 && Date.now() < until;) Atomics.wait(gate, 0, v, 5);
       Atomics.store(gate, 1, 1);
     }
     try {
-      reply = { id: m.id, result: m.type === 'step' ? projector.step(m.chainId, m.maxRecords) : projector.pending() };
+      reply = { id: m.id, result: m.type === 'pending' ? projector.pending() : projector[m.type](m.chainId, m.maxRecords) };
     } finally {
       Atomics.store(gate, 1, 0);
       Atomics.notify(gate, 1);
@@ -214,6 +238,10 @@ export class SqliteWorkerBackend implements ProjectionBackend {
 
   step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null> {
     return this.call({ type: 'step', chainId, maxRecords });
+  }
+
+  rollUp(chainId: string, maxRecords: number): Promise<number> {
+    return this.call({ type: 'rollUp', chainId, maxRecords });
   }
 
   pending(): Promise<PendingChain[]> {

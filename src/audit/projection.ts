@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { log } from '../log';
+import { rollupAlongside } from '../review/activity-sql';
 import type { ChainHead } from './batch';
 import type { RequestActivity } from './request-activity';
 import { SharedSignal } from './signal';
@@ -14,7 +15,9 @@ import { SqliteInlineBackend, SqliteWorkerBackend, sqliteWriterGate } from './pr
  * steps of up to maxRecords records per transaction. Each step moves the chain's progress
  * (audit_chains.projected_batch / projected_seq) in the same transaction as its rows, and only
  * if nobody moved it first, so a step is all-or-nothing and never applied twice, whoever runs it
- * (this process, another gateway process, a CLI). Nothing here can lose a record: the batches
+ * (this process, another gateway process, a CLI). Each step also adds the records it unfolds to
+ * the console's hourly counts, in its transaction (src/review/activity-sql.ts), so that counting
+ * never needs a pass of its own on the requests' thread. Nothing here can lose a record: the batches
  * are the record; a projection that stops (database gone) resumes from its progress.
  *
  * One projection per DataSource, shared by every Audit on it. settle() is read-your-writes for
@@ -36,6 +39,9 @@ interface PoolConnection {
  * TypeORM's statement log: the statements of a request are those it runs itself.
  */
 class MysqlProjectionBackend implements ProjectionBackend {
+  /** Chains whose activity progress row this process has seen exist (it is created outside the step's transaction). */
+  private readonly counted = new Set<string>();
+
   constructor(private readonly ds: DataSource) {}
 
   private async connection(): Promise<PoolConnection> {
@@ -53,6 +59,10 @@ class MysqlProjectionBackend implements ProjectionBackend {
     const q = <T>(s: string, p?: unknown[]) => MysqlProjectionBackend.run<T>(conn, s, p);
     let reusable = false;
     try {
+      if (!this.counted.has(chainId)) {
+        await q(sql.rollup.ensure!, [chainId]); // outside the transaction: inside, its shared lock and the FOR UPDATE below could deadlock with another step's
+        this.counted.add(chainId);
+      }
       await q('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await q('START TRANSACTION');
       const [p] = await q<{ projected_batch: number; projected_seq: number }[]>(sql.progress, [chainId]);
@@ -76,6 +86,14 @@ class MysqlProjectionBackend implements ProjectionBackend {
         if (to > from) {
           const inserted = (await q<{ affectedRows: number }>(sql.project, [chainId, from, to])).affectedRows;
           if (inserted !== records) throw new ProjectionError(`chain ${chainId}: batches ${from + 1}..${to} unfold into ${inserted} records, not ${records}`, 'AUDIT_PROJECTION_COUNT');
+          // The console's counts, before the chain's row is locked by the advance (the writer moves its head on that row).
+          const [r] = await q<{ rolled_seq: number }[]>(sql.rollup.rolled, [chainId]);
+          const rolled = Number(r?.rolled_seq ?? 0);
+          const upTo = Math.min(seq, rolled + rollupAlongside(maxRecords));
+          if (upTo > rolled) {
+            await q(sql.rollup.count, [chainId, rolled, upTo]);
+            await q(sql.rollup.progress, [chainId, upTo]);
+          }
           const moved = (await q<{ affectedRows: number }>(sql.advance, [to, seq, chainId, from])).affectedRows === 1;
           result = moved ? { batch: to, seq, records } : { batch: from, seq: Number(p.projected_seq), records: -1 };
           if (!moved) {
@@ -227,6 +245,24 @@ export class AuditProjection {
     } finally {
       this.urgent--;
     }
+  }
+
+  /**
+   * SQLite: one step of the console's hourly counts for a chain (src/review/activity-rollup.ts),
+   * where the projection runs (its worker thread: off the event loop); null on MySQL/MariaDB,
+   * whose rollup runs on a connection of its own.
+   */
+  async rollUp(chainId: string, maxRecords: number): Promise<number | null> {
+    if (!this.backend().rollUp) return null;
+    // Catching up goes after the requests in flight (readers add what is not counted yet), for a second at most.
+    const busy = [...this.activities].filter((a) => a.busy);
+    if (busy.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(busy.map((a) => a.idle())), new Promise<void>((resolve) => { timer = setTimeout(resolve, 1000); })]);
+      clearTimeout(timer);
+    }
+    const backend = this.backend();
+    return backend.rollUp ? backend.rollUp(chainId, maxRecords) : null;
   }
 
   /** Records this process committed and has not seen projected yet. */

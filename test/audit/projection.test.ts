@@ -99,6 +99,42 @@ test('two projectors on two connections, on the same chains at once: every recor
   }
 });
 
+test("each step also counts what it unfolds into the console's hourly counts, in its transaction, and catches up on counts left behind", async () => {
+  const writer = new AuditWriter(createAuditStore(store.ds)); // no projection behind it: this test projects
+  for (let i = 0; i < 6; i++) await writer.commit(disclosure({ requestId: 'counted', records: manyRecords(30, 1 + (i % 4)) })); // 180 records, several decisions
+  const chainId = writer.chainId;
+  const counts = async () => ({
+    rolled: Number((await store.ds.query('SELECT rolled_seq AS r FROM audit_activity_progress WHERE chain_id = ?', [chainId]))[0]?.r ?? 0),
+    hours: Object.fromEntries((await store.ds.query('SELECT decision, SUM(n) AS n FROM audit_activity_hours WHERE chain_id = ? GROUP BY decision', [chainId]) as { decision: string; n: unknown }[]).map((r) => [r.decision, Number(r.n)])),
+    events: Object.fromEntries((await store.ds.query('SELECT decision, COUNT(*) AS n FROM audit_events WHERE chain_id = ? GROUP BY decision', [chainId]) as { decision: string; n: unknown }[]).map((r) => [r.decision, Number(r.n)])),
+  });
+  const projectAll = async () => {
+    const projection = new AuditProjection(store.ds, { maxRecords: 50 }); // several steps; no rollup loop runs here
+    const release = projection.acquire();
+    try {
+      await projection.settle();
+    } finally {
+      await release();
+    }
+  };
+  await projectAll();
+  const first = await counts();
+  expect(first.rolled).toBe(180);
+  expect(first.hours).toEqual(first.events);
+  expect(Object.keys(first.events).length).toBeGreaterThan(1);
+
+  // Counts lost (derived data: an operator may rebuild them): the next steps count everything again, once.
+  await store.ds.query('DELETE FROM audit_activity_hours WHERE chain_id = ?', [chainId]);
+  await store.ds.query('DELETE FROM audit_activity_progress WHERE chain_id = ?', [chainId]);
+  await writer.commit(disclosure({ requestId: 'counted', records: manyRecords(30, 2) }));
+  await writer.close();
+  await projectAll();
+  const again = await counts();
+  expect(again.rolled).toBe(210);
+  expect(again.hours).toEqual(again.events);
+  expect(Object.values(again.hours).reduce((a, b) => a + b, 0)).toBe(210);
+});
+
 test('with audit_events unwritable, commits still go through; the projection catches up once it is back', async () => {
   const audit = createAudit(store.ds);
   try {
