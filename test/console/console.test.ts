@@ -258,8 +258,13 @@ describe('Subject', () => {
   it('shows a guardian\'s consent for Tom and the erasure of Erin', async () => {
     await page.fill('input[name=subjectId]', '4');
     await page.click('form.filters button[type=submit]');
-    await page.waitForFunction(() => new URL(location.href).searchParams.get('subjectId') === '4' && !!document.querySelector('[data-testid=consents] tbody tr td:nth-child(3)'));
-    expect(await page.textContent('[data-testid=consents] tbody tr td:nth-child(3)')).toBe('guardian');
+    // Until subject 4's answer arrives the view still shows subject 1's (whose consents are all the subject's own).
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('subjectId') === '4' && [...document.querySelectorAll('[data-testid=consents] tbody tr td:nth-child(3)')].some((td) => td.textContent === 'guardian'));
+    const { subjectReview } = await review(gw, '{ subjectReview(subjectId: 4) { consents { purpose byGuardian } } }');
+    const tom = subjectReview.consents as { purpose: string; byGuardian: boolean }[];
+    expect(tom.some((c) => c.byGuardian)).toBe(true);
+    const rows = await page.$$eval('[data-testid=consents] tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[2].textContent]));
+    expect(rows).toEqual(tom.map((c) => [c.purpose, c.byGuardian ? 'guardian' : 'the subject']));
     await page.fill('input[name=subjectId]', '5');
     await page.click('form.filters button[type=submit]');
     await page.waitForFunction(() => document.querySelector('[data-testid=erasure-state]')?.textContent?.startsWith('Erased'));
@@ -269,8 +274,8 @@ describe('Subject', () => {
   it('shows an erased subject\'s erasure notices, open and acknowledged, as erasureNotices returns them', async () => {
     await page.fill('input[name=subjectId]', '2');
     await page.click('form.filters button[type=submit]');
-    await page.waitForSelector('[data-testid=erasure-notices]');
-    expect(await page.textContent('[data-testid=erasure-state]')).toMatch(/^Erased 2026-11-25 12:00:00Z$/);
+    // The view shows the previous subject's answer until subject 2's arrives: wait for subject 2's erasure.
+    await page.waitForFunction(() => document.querySelector('[data-testid=erasure-state]')?.textContent === 'Erased 2026-11-25 12:00:00Z' && !!document.querySelector('[data-testid=erasure-notices]'));
     const { erasureNotices } = await review(gw, `{ erasureNotices(subjectId: 2) { id clientId status } }`);
     const rows = await page.$$eval('[data-testid=erasure-notices] tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.client, (tr as HTMLElement).dataset.status]));
     expect(rows).toEqual(erasureNotices.map((n: { clientId: string; status: string }) => [n.clientId, n.status]));
@@ -281,7 +286,7 @@ describe('Subject', () => {
   it.each(['csv', 'ndjson'] as const)('downloads every record of the subject as %s, streamed through a single-use link', async (format) => {
     await page.fill('input[name=subjectId]', '1');
     await page.click('form.filters button[type=submit]');
-    await page.waitForSelector('[data-testid=disclosure-report]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=erasure-state]')?.textContent === 'Not erased' && !!document.querySelector('[data-testid=disclosure-report]')); // subject 1's answer, not the previous one's
     const expected = await allEvents(gw, { subjectId: '1' });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=download-${format}]`)]);
     expect(download.suggestedFilename()).toBe(`subject-1-audit-records.${format}`);
