@@ -273,12 +273,18 @@ async function walkRecordChain(ds: DataSource, head: HeadRow, pageSize: number, 
   return beyond(ds, head, 'audit_events', head.seq, 'head_seq');
 }
 
-/** Rows under a chain id that no writer registered: inserted wholesale (batches first, then records). */
+/**
+ * Rows under a chain id that no writer registered: inserted wholesale (batches first, then
+ * records). A chain registered since the walk read the chain heads is a writer that started
+ * meanwhile (it registers its chain before or with its first batch; the rows are read first, so
+ * its registration is seen): not this run's to check.
+ */
 async function unregisteredChains(ds: DataSource, registered: Set<string>): Promise<ChainReport[]> {
   const out = new Map<string, ChainReport>();
   for (const table of ['audit_batches', 'audit_events'] as const) {
     const ids: string[] = (await ds.query(`SELECT DISTINCT chain_id FROM ${table}`)).map((r: Record<string, unknown>) => String(r.chain_id));
     for (const chainId of ids.filter((id) => !registered.has(id) && !out.has(id)).sort()) {
+      if ((await ds.query('SELECT chain_id FROM audit_chains WHERE chain_id = ?', [chainId])).length > 0) continue; // started during this run
       const [first] = await ds.query(`SELECT id, seq FROM ${table} WHERE chain_id = ? ORDER BY seq LIMIT 1`, [chainId]);
       const [count] = await ds.query(`SELECT COUNT(*) AS n FROM ${table} WHERE chain_id = ?`, [chainId]);
       out.set(chainId, {

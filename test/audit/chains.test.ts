@@ -35,7 +35,7 @@ test('two writers on two DataSources, writing concurrently: two chains, both com
   }
   await Promise.all(writes);
   const midway = (await Promise.all(during)).flat();
-  expect(midway.every((r) => r.ok)).toBe(true);
+  expect(midway.filter((r) => !r.ok)).toEqual([]);
   await a.close();
   await b.close();
 
