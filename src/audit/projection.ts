@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { log } from '../log';
-import { rollupAlongside } from '../review/activity-sql';
+import { countRecordsMysql, rollupAlongside } from '../review/activity-sql';
 import type { ChainHead } from './batch';
 import type { RequestActivity } from './request-activity';
 import { SharedSignal } from './signal';
@@ -87,13 +87,7 @@ class MysqlProjectionBackend implements ProjectionBackend {
           const inserted = (await q<{ affectedRows: number }>(sql.project, [chainId, from, to])).affectedRows;
           if (inserted !== records) throw new ProjectionError(`chain ${chainId}: batches ${from + 1}..${to} unfold into ${inserted} records, not ${records}`, 'AUDIT_PROJECTION_COUNT');
           // The console's counts, before the chain's row is locked by the advance (the writer moves its head on that row).
-          const [r] = await q<{ rolled_seq: number }[]>(sql.rollup.rolled, [chainId]);
-          const rolled = Number(r?.rolled_seq ?? 0);
-          const upTo = Math.min(seq, rolled + rollupAlongside(maxRecords));
-          if (upTo > rolled) {
-            await q(sql.rollup.count, [chainId, rolled, upTo]);
-            await q(sql.rollup.progress, [chainId, upTo]);
-          }
+          await countRecordsMysql(q, chainId, seq, rollupAlongside(maxRecords));
           const moved = (await q<{ affectedRows: number }>(sql.advance, [to, seq, chainId, from])).affectedRows === 1;
           result = moved ? { batch: to, seq, records } : { batch: from, seq: Number(p.projected_seq), records: -1 };
           if (!moved) {
@@ -255,12 +249,8 @@ export class AuditProjection {
   async rollUp(chainId: string, maxRecords: number): Promise<number | null> {
     if (!this.backend().rollUp) return null;
     // Catching up goes after the requests in flight (readers add what is not counted yet), for a second at most.
-    const busy = [...this.activities].filter((a) => a.busy);
-    if (busy.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(busy.map((a) => a.idle())), new Promise<void>((resolve) => { timer = setTimeout(resolve, 1000); })]);
-      clearTimeout(timer);
-    }
+    const busy = this.busyActivities();
+    if (busy.length > 0) await AuditProjection.idleOr(busy, 1000);
     const backend = this.backend();
     return backend.rollUp ? backend.rollUp(chainId, maxRecords) : null;
   }
@@ -302,20 +292,26 @@ export class AuditProjection {
    */
   private async yieldToRequests(): Promise<void> {
     for (;;) {
-      const busy = [...this.activities].filter((a) => a.busy);
+      const busy = this.busyActivities();
       if (busy.length === 0 || this.urgent > 0 || this.users === 0 || this.lag() >= this.options.maxLagRecords) return;
       const overdue = this.behindSince === null ? 0 : this.behindSince + this.options.maxLagMs - Date.now();
       if (overdue <= 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(busy.map((a) => a.idle())),
-        this.wakeSignal.wait(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, overdue);
-        }),
-      ]);
-      clearTimeout(timer);
+      await AuditProjection.idleOr(busy, overdue, this.wakeSignal.wait());
     }
+  }
+
+  private busyActivities(): RequestActivity[] {
+    return [...this.activities].filter((a) => a.busy);
+  }
+
+  /** Until every one of `busy` is over, or `ms` have passed, or `wake` (if given) resolves. */
+  private static async idleOr(busy: RequestActivity[], ms: number, wake?: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([Promise.all(busy.map((a) => a.idle())), timeout, ...(wake ? [wake] : [])]);
+    clearTimeout(timer);
   }
 
   /**

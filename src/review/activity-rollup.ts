@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { auditProjection } from '../audit/projection';
 import { log } from '../log';
-import { COLUMNS, HOUR_SQL } from './activity-sql';
+import { countRecordsMysql, HOUR_SQL, MYSQL_ROLLUP_SQL } from './activity-sql';
 
 /**
  * The Clients view's hourly counts, kept beside the audit so that a month of one client is a few
@@ -37,37 +37,6 @@ export function chainGroupsSql(ds: DataSource, extra = ''): string {
             FROM audit_events
            WHERE chain_id = ? AND seq > ? AND seq <= ?${extra}
            GROUP BY client_id, hour, decision, category, reason`;
-}
-
-const GROUPS_PER_INSERT = 500;
-
-interface Group {
-  client_id: unknown;
-  hour: unknown;
-  decision: unknown;
-  category: unknown;
-  reason: unknown;
-  n: unknown;
-}
-
-/** MySQL/MariaDB: the groups read (without a lock) are added in multi-row upserts. */
-function upsertSql(rows: number): string {
-  const values = new Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ');
-  return `INSERT INTO audit_activity_hours ${COLUMNS} VALUES ${values} ON DUPLICATE KEY UPDATE n = n + VALUES(n)`;
-}
-
-function upserts(chainId: string, groups: Group[]): [string, unknown[]][] {
-  const out: [string, unknown[]][] = [];
-  for (let i = 0; i < groups.length; i += GROUPS_PER_INSERT) {
-    const chunk = groups.slice(i, i + GROUPS_PER_INSERT);
-    const params: unknown[] = [];
-    for (const g of chunk) {
-      const hour = g.hour instanceof Date ? g.hour.toISOString().slice(0, 19).replace('T', ' ') : String(g.hour);
-      params.push(chainId, g.client_id, hour, g.decision, g.category, g.reason, Number(g.n));
-    }
-    out.push([upsertSql(chunk.length), params]);
-  }
-  return out;
 }
 
 export interface RollupOptions {
@@ -104,25 +73,16 @@ export async function rollUpActivity(ds: DataSource, options: RollupOptions = {}
 
 async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Promise<number> {
   // The progress row exists before it is locked; INSERT IGNORE is safe here (a duplicate is the only expected refusal).
-  await ds.query('INSERT IGNORE INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, 0)', [chainId]);
+  await ds.query(MYSQL_ROLLUP_SQL.ensure!, [chainId]);
   const qr = ds.createQueryRunner('master');
   try {
     await qr.connect();
-    await qr.startTransaction();
-    const [progress] = await qr.query('SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ? FOR UPDATE', [chainId]);
+    // READ COMMITTED, as the projection's steps: the records are read without a lock, so the writer appending past the head is never blocked.
+    await qr.startTransaction('READ COMMITTED');
     const [head] = await qr.query('SELECT projected_seq AS head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
-    const from = Number(progress?.rolled_seq ?? 0);
-    const to = Math.min(Number(head?.head_seq ?? 0), from + batch);
-    if (to <= from) {
-      await qr.commitTransaction();
-      return 0;
-    }
-    // A plain (non-locking) read of committed records: the writer appending past the head is never blocked.
-    const groups: Group[] = await qr.query(chainGroupsSql(ds), [chainId, from, to]);
-    for (const [sql, params] of upserts(chainId, groups)) await qr.query(sql, params);
-    await qr.query('UPDATE audit_activity_progress SET rolled_seq = ? WHERE chain_id = ?', [to, chainId]);
+    const counted = await countRecordsMysql((sql, params) => qr.query(sql, params), chainId, Number(head?.head_seq ?? 0), batch);
     await qr.commitTransaction();
-    return to - from;
+    return counted;
   } catch (e) {
     if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
     throw e;

@@ -1,7 +1,7 @@
 /**
  * The SQL of the console's hourly counts (src/review/activity-rollup.ts) that the audit
- * projection runs too (src/audit/projection.ts): a module of constants with no imports, so that
- * both can use it, and so that the SQLite projection's worker thread can be handed it.
+ * projection runs too (src/audit/projection.ts): a module with no imports, so that both can use
+ * it, and so that the SQLite projection's worker thread can be handed its SQL.
  */
 
 /** Hour bucket of a stored time, as stored in audit_activity_hours.hour. */
@@ -55,3 +55,20 @@ export const MYSQL_ROLLUP_SQL: RollupSql = {
 /** Records a rollup step counts at most per chain, alongside a projection step of maxRecords (it catches up on counts left behind). */
 export const rollupAlongside = (maxRecords: number): number => Math.max(maxRecords, 1000) * 5;
 
+
+/**
+ * MySQL/MariaDB: count a chain's records after its counted progress, up to projectedSeq and at
+ * most `limit` of them, inside the caller's READ COMMITTED transaction (the progress row exists:
+ * MYSQL_ROLLUP_SQL.ensure, outside it). How many it counted. The projection's steps and the
+ * rollup loop both count this way; SQLite's synchronous twin is in createSqliteProjector (it
+ * runs in the worker, from its source).
+ */
+export async function countRecordsMysql(q: (sql: string, params: unknown[]) => Promise<unknown>, chainId: string, projectedSeq: number, limit: number): Promise<number> {
+  const [r] = (await q(MYSQL_ROLLUP_SQL.rolled, [chainId])) as { rolled_seq: unknown }[];
+  const rolled = Number(r?.rolled_seq ?? 0);
+  const upTo = Math.min(projectedSeq, rolled + limit);
+  if (upTo <= rolled) return 0;
+  await q(MYSQL_ROLLUP_SQL.count, [chainId, rolled, upTo]);
+  await q(MYSQL_ROLLUP_SQL.progress, [chainId, upTo]);
+  return upTo - rolled;
+}
