@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { log } from '../log';
@@ -138,6 +139,15 @@ export interface ProjectionOptions {
   maxLagRecords?: number;
   /** ...or the oldest of them has waited this long (ms). Review reads never wait for this: they project what they need at once. */
   maxLagMs?: number;
+  /**
+   * Running alongside requests while the gateway is saturated (its event loop at least
+   * SATURATED busy since the step before), the projection's steps take at most this share of
+   * the time: each is followed by a pause (nine times its length at 0.1) that ends early once no
+   * request is in flight. Not saturated, it runs step after step. Under a load above the
+   * projection's rate it falls behind whatever its share (the batches hold everything meanwhile,
+   * and a review read projects what it needs at once); its share is what it takes from the requests.
+   */
+  busyShare?: number;
 }
 
 interface ChainProgress {
@@ -151,6 +161,9 @@ interface ChainProgress {
   running: Promise<void> | null;
 }
 
+/** The gateway is saturated when its event loop was busy this share of the time (see busyShare). */
+const SATURATED = 0.9;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const errorFields = (e: unknown) => ({ name: (e as Error)?.name, code: (e as { code?: unknown })?.code, message: (e as Error)?.message });
@@ -163,6 +176,10 @@ export class AuditProjection {
   private readonly activities = new Set<RequestActivity>();
   /** When the projection last fell behind (a commit it had not projected yet); null when caught up. */
   private behindSince: number | null = null;
+  /** Until when (performance.now()) a background step running alongside requests leaves them the time (busyShare). */
+  private pauseUntil = 0;
+  /** The event loop's use when the last background step ended (whether the gateway is saturated). */
+  private loopMark = performance.eventLoopUtilization();
   /** Reads waiting for the projection (settle): while any is, nothing yields. */
   private urgent = 0;
   /** Wakes the background runs waiting in yieldToRequests. */
@@ -181,7 +198,7 @@ export class AuditProjection {
 
   constructor(private readonly ds: DataSource, options: ProjectionOptions = {}) {
     const mysql = isMysql(ds);
-    this.options = { maxRecords: options.maxRecords ?? (mysql ? 5000 : 1000), worker: options.worker ?? !mysql, maxLagRecords: options.maxLagRecords ?? 100_000, maxLagMs: options.maxLagMs ?? 1_000 };
+    this.options = { maxRecords: options.maxRecords ?? (mysql ? 5000 : 1000), worker: options.worker ?? !mysql, maxLagRecords: options.maxLagRecords ?? 100_000, maxLagMs: options.maxLagMs ?? 1_000, busyShare: Math.min(1, Math.max(0.01, options.busyShare ?? 0.1)) };
     this.inline = mysql ? new MysqlProjectionBackend(ds) : new SqliteInlineBackend(ds);
   }
 
@@ -268,6 +285,12 @@ export class AuditProjection {
     return c;
   }
 
+  /** SQLite: the worker the audit's appends run in, while it runs (else they run in this thread). */
+  appendWorker(): SqliteWorkerBackend | null {
+    const b = this.backend();
+    return b === this.worker ? this.worker : null;
+  }
+
   private backend(): ProjectionBackend {
     if (this.worker?.failed) {
       log.warn({ err: errorFields(this.worker.failed) }, 'audit projection worker failed; projecting in the main thread');
@@ -288,16 +311,30 @@ export class AuditProjection {
 
   /**
    * Background steps go after the requests in flight: wait until none is, unless a read is
-   * waiting for the projection, or it is too far behind (records or time).
+   * waiting for the projection, or it is too far behind (records or time); then a step runs
+   * alongside them after the pause of the one before (busyShare).
    */
   private async yieldToRequests(): Promise<void> {
     for (;;) {
       const busy = this.busyActivities();
-      if (busy.length === 0 || this.urgent > 0 || this.users === 0 || this.lag() >= this.options.maxLagRecords) return;
+      if (busy.length === 0 || this.urgent > 0 || this.users === 0) return;
       const overdue = this.behindSince === null ? 0 : this.behindSince + this.options.maxLagMs - Date.now();
-      if (overdue <= 0) return;
-      await AuditProjection.idleOr(busy, overdue, this.wakeSignal.wait());
+      const wait = overdue <= 0 || this.lag() >= this.options.maxLagRecords ? this.pauseUntil - performance.now() : overdue;
+      if (wait <= 0) return;
+      await AuditProjection.idleOr(busy, wait, this.wakeSignal.wait());
     }
+  }
+
+  /**
+   * The pause a background step leaves the requests in flight (yieldToRequests ignores it once
+   * none is): none while the gateway has time to spare, (1 / busyShare - 1) × the step's length
+   * while its event loop is saturated.
+   */
+  private pauseAfter(started: number): void {
+    const ended = performance.now();
+    const loop = performance.eventLoopUtilization(this.loopMark);
+    this.loopMark = performance.eventLoopUtilization();
+    this.pauseUntil = loop.utilization >= SATURATED ? ended + (ended - started) * (1 / this.options.busyShare - 1) : ended;
   }
 
   private busyActivities(): RequestActivity[] {
@@ -324,7 +361,9 @@ export class AuditProjection {
       let conflicts = 0;
       while (c.projected < target) {
         if (background) await this.yieldToRequests();
+        const started = performance.now();
         const r = await this.backend().step(chainId, this.options.maxRecords);
+        if (background) this.pauseAfter(started);
         if (!r) return; // not registered: nothing to project
         if (r.records < 0) {
           // Another projector moved it first (its step commits soon), or rows are in the way that no

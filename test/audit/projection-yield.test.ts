@@ -5,8 +5,10 @@ import { disclosure, manyRecords } from './fixtures';
 /**
  * The projection into audit_events is background work: it yields to the gateway's requests in
  * flight (so that a response never waits for indexing it does not need), but within bounds:
- * it runs once no request is in flight, once it is ~1 s behind, and at once for a review read
- * (read-your-writes is never held up by the requests waiting on it).
+ * it runs once no request is in flight, once it is ~1 s behind (alongside the requests: step
+ * after step while the gateway has time to spare, at its share of the time while it is
+ * saturated), and at once for a review read (read-your-writes is never held up by the requests
+ * waiting on it).
  */
 let store: TestStore;
 let audit: Audit;
@@ -69,6 +71,96 @@ test('requests that never stop do not starve it: about a second behind, it runs 
     expect(activity.busy).toBe(true);
   } finally {
     end();
+  }
+});
+
+/** A projection of its own on the test's store (steps in this thread, timed), a writer telling it, and a gateway's activity. */
+async function timedProjection(options: { maxRecords: number; maxLagMs: number; busyShare: number }) {
+  const { AuditProjection } = await import('../../src/audit/projection');
+  const { createAuditStore } = await import('../../src/audit/store');
+  const { AuditWriter } = await import('../../src/audit/writer');
+  const own = new AuditProjection(store.ds, { ...options, worker: false });
+  const busy = new RequestActivity();
+  const release = own.acquire(busy);
+  await own.settle(); // its start-up catch-up (a read: never paced) is over
+  const backend = (own as unknown as { inline: { step(...a: unknown[]): Promise<unknown> } }).inline;
+  const step = backend.step.bind(backend);
+  const spans: [number, number][] = [];
+  backend.step = async (...a) => {
+    const started = performance.now();
+    try {
+      return await step(...a);
+    } finally {
+      spans.push([started, performance.now()]);
+    }
+  };
+  const writer = new AuditWriter(createAuditStore(store.ds), {}, (chainId, head) => own.committed(chainId, head));
+  return {
+    own, busy, spans, writer,
+    async close() {
+      await writer.close();
+      await own.settle();
+      await release();
+    },
+  };
+}
+
+/** Until the projection has caught up, or throws after `ms`. */
+async function caughtUp(p: { lag(): number }, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (p.lag() > 0) {
+    if (Date.now() > until) throw new Error(`still ${p.lag()} records behind after ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+test('alongside a saturated gateway it takes only its share of the time: each step is followed by a pause of (1 / share - 1) × its length, and it still gets there', async () => {
+  const t = await timedProjection({ maxRecords: 200, maxLagMs: 0, busyShare: 0.2 });
+  const end = t.busy.begin();
+  // The event loop kept busy all the time, as under a load past what the gateway can take
+  // (in slices far shorter than a step, so that only the pacing can space the steps out).
+  let spinning = true;
+  const spin = () => {
+    const until = performance.now() + 0.5;
+    while (performance.now() < until);
+    if (spinning) setImmediate(spin);
+  };
+  try {
+    await Promise.all(Array.from({ length: 6 }, (_, i) => t.writer.commit(disclosure({ requestId: `share-${i}`, records: manyRecords(200) }))));
+    t.spans.length = 0;
+    spin();
+    await caughtUp(t.own, 20_000); // requests still in flight: it is paced, not stopped
+    spinning = false;
+    expect(t.busy.busy).toBe(true);
+    expect(t.spans.length).toBeGreaterThanOrEqual(5);
+    // From the second step on, each followed a saturated stretch (the first may follow an idle one).
+    for (let i = 2; i < t.spans.length; i++) {
+      const [started, ended] = t.spans[i - 1];
+      expect(t.spans[i][0] - ended).toBeGreaterThanOrEqual((ended - started) * 4);
+    }
+  } finally {
+    spinning = false;
+    end();
+    await t.close();
+  }
+});
+
+test('alongside a gateway with time to spare it runs step after step, without pauses', async () => {
+  const t = await timedProjection({ maxRecords: 200, maxLagMs: 0, busyShare: 0.2 });
+  const end = t.busy.begin();
+  try {
+    await sleep(50); // an event loop with nothing to do: far from saturated
+    await Promise.all(Array.from({ length: 6 }, (_, i) => t.writer.commit(disclosure({ requestId: `spare-${i}`, records: manyRecords(200) }))));
+    await caughtUp(t.own, 20_000);
+    expect(t.busy.busy).toBe(true);
+    const gaps = t.spans.slice(1).map(([started], i) => started - t.spans[i][1]).sort((a, b) => a - b);
+    const lengths = t.spans.map(([s, e]) => e - s).sort((a, b) => a - b);
+    expect(gaps.length).toBeGreaterThanOrEqual(4);
+    // The median gap is a turn of the event loop, not the four step lengths a saturated gateway would get.
+    expect(gaps[gaps.length >> 1]).toBeLessThan(lengths[lengths.length >> 1] * 4);
+  } finally {
+    end();
+    await t.close();
   }
 });
 

@@ -292,3 +292,36 @@ describe('monthly chains', () => {
     expect(reports.filter((r) => r.chainId === nov[0].chainId || r.chainId === dec[0].chainId).map((r) => r.ok)).toEqual([true, true]);
   });
 });
+
+describe('where the commit runs', () => {
+  test('on an SQLite file it is written and synced in the projection\'s worker (off the event loop); if the worker stops, commits go on in this thread and the chain holds', async () => {
+    const { auditProjection } = await import('../../src/audit/projection');
+    const { verifyChains } = await import('../../src/audit/verify');
+    const { secondDataSource } = await import('./fixtures');
+    // A DataSource of its own (as a second process would hold): its projection and worker are this test's to stop.
+    const ds = await secondDataSource(store);
+    const own = createAudit(ds);
+    try {
+      const worker = auditProjection(ds).appendWorker();
+      if (store.kind === 'mysql') {
+        expect(worker).toBeNull(); // MySQL/MariaDB: the writer's own connection, one round trip
+      } else {
+        expect(worker).not.toBeNull();
+        const before = worker!.appended;
+        await own.commit(disclosure({ requestId: 'where-worker', records: manyRecords(4) }));
+        expect(worker!.appended).toBe(before + 1);
+        await (worker as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate(); // as a crash would stop it
+        expect(auditProjection(ds).appendWorker()).toBeNull();
+      }
+      await own.commit(disclosure({ requestId: 'where-here', records: manyRecords(3) }));
+      await own.settled();
+      const rows = await allRecords(ds, "request_id IN ('where-worker', 'where-here')");
+      expect(rows.map((r) => r.requestId)).toEqual([...(store.kind === 'mysql' ? [] : Array(4).fill('where-worker')), 'where-here', 'where-here', 'where-here']);
+      const report = (await verifyChains(ds, undefined, { record: false })).find((r) => r.chainId === rows[0].chainId);
+      expect(report).toMatchObject({ ok: true });
+    } finally {
+      await own.close();
+      await ds.destroy();
+    }
+  });
+});

@@ -13,8 +13,6 @@ import { AuditRequestColumns } from './audit-request-columns';
 @Index('idx_audit_events_client', ['clientId', 'at'])
 @Index('idx_audit_events_purpose', ['purpose', 'at'])
 @Index('idx_audit_events_at', ['at'])
-// Added by the console's migration (1764400000000-ConsoleReview) for its per-client activity view.
-@Index('idx_audit_events_client_activity', ['clientId', 'at', 'decision', 'category', 'reason'])
 export class AuditEvent extends AuditRequestColumns {
   @Column({ name: 'subject_id', type: 'int', nullable: true })
   subjectId!: number | null;
