@@ -177,7 +177,10 @@ const WORKER_SOURCE = `
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
+// Never blocks on another connection's write lock: an append retries up to its own deadline,
+// a step answers 'busy' and is retried from the main thread, so that appends queued behind a
+// step are never held up by the step's wait (another process holding the lock).
+db.pragma('busy_timeout = 0');
 // FULL: every commit here is durable when it returns: the audit's appends must be, and the
 // projection's steps are flushed here, off the requests' path, rather than left dirty in the WAL
 // file for the next append's sync (measured: the append's fsync 1.8 ms → 0.55 ms).
@@ -188,10 +191,19 @@ const gate = new Int32Array(workerData.gate);
 // The audit's appends come on a port of their own and go before any projection step: a
 // response is waiting for each.
 const appends = workerData.appends;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 const append = (m) => {
   let reply;
   try {
-    appender(m.statements);
+    for (;;) {
+      try {
+        appender(m.statements);
+        break;
+      } catch (e) {
+        if (!e || e.code !== 'SQLITE_BUSY' || Date.now() >= m.deadline) throw e;
+        Atomics.wait(pause, 0, 0, 1); // 1 ms, then try again
+      }
+    }
     reply = { id: m.id, result: true };
   } catch (e) {
     reply = { id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } };
@@ -252,7 +264,7 @@ export class SqliteWorkerBackend implements ProjectionBackend {
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, gate: Int32Array) {
+  constructor(file: string, gate: Int32Array, private readonly busyWaitMs = 5000) {
     const { port1, port2 } = new MessageChannel();
     this.appends = port1;
     this.worker = new Worker(WORKER_SOURCE, {
@@ -301,18 +313,39 @@ export class SqliteWorkerBackend implements ProjectionBackend {
     this.appends.close();
   }
 
-  /** One audit append (see createSqliteAppender); resolves once it is committed and synced. */
-  append(statements: AppendStatement[]): Promise<void> {
+  /**
+   * One audit append (see createSqliteAppender); resolves once it is committed and synced. While
+   * another connection holds the write lock it is retried every millisecond until `deadline`
+   * (Date.now() time), then fails with SQLITE_BUSY.
+   */
+  append(statements: AppendStatement[], deadline: number): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<void>((resolve, reject) => {
       const id = this.next++;
       this.appending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       if (this.appending.size === 1) this.appends.ref(); // a response awaits it
-      this.appends.postMessage({ id, statements });
+      this.appends.postMessage({ id, statements, deadline });
     });
   }
 
-  private call<T>(message: Record<string, unknown>): Promise<T> {
+  /**
+   * A step, a roll-up or a read in the worker. The worker never waits for another connection's
+   * write lock (the appends behind it would wait too): a busy answer is asked again every 2 ms,
+   * for up to busyWaitMs, as busy_timeout would have.
+   */
+  private async call<T>(message: Record<string, unknown>): Promise<T> {
+    const deadline = Date.now() + this.busyWaitMs;
+    for (;;) {
+      try {
+        return await this.callOnce<T>(message);
+      } catch (e) {
+        if ((e as { code?: unknown })?.code !== 'SQLITE_BUSY' || Date.now() >= deadline || this.broken) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+  }
+
+  private callOnce<T>(message: Record<string, unknown>): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       const id = this.next++;

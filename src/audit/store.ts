@@ -311,7 +311,7 @@ class SqliteAuditStore implements AuditStore {
     const log = (sql: string, params?: unknown[]) => this.ds.logger.logQuery(sql, params);
     log('BEGIN IMMEDIATE');
     for (const [sql, params] of statements) log(sql, params);
-    await worker.append(statements.map(([sql, params]): AppendStatement => [sql, params, sql === MOVE_HEAD_SQL ? 1 : null]));
+    await worker.append(statements.map(([sql, params]): AppendStatement => [sql, params, sql === MOVE_HEAD_SQL ? 1 : null]), Date.now() + this.busyWaitMs);
     log('COMMIT');
     return sealed;
   }

@@ -294,6 +294,42 @@ describe('monthly chains', () => {
 });
 
 describe('where the commit runs', () => {
+  test('while another connection holds the audit\'s write lock, a commit fails in bounded time, even with a projection step waiting for the same lock; once it is released, commits go on', async () => {
+    const own = createAudit(store.ds, { commitTimeoutMs: store.kind === 'mysql' ? 1500 : 20_000 });
+    let release: () => Promise<void>;
+    await own.commit(disclosure({ requestId: 'locked-before', records: manyRecords(3) })); // its projection is due next
+    if (store.kind === 'mysql') {
+      const { createConnection } = await import('mysql2/promise');
+      const conn = await createConnection({ uri: store.databaseUrl });
+      await conn.query('LOCK TABLES audit_batches WRITE, audit_events WRITE, audit_chains WRITE');
+      release = async () => {
+        await conn.query('UNLOCK TABLES');
+        await conn.end();
+      };
+    } else {
+      const { default: Database } = await import('better-sqlite3');
+      const other = new Database(store.sqliteFile);
+      other.exec('BEGIN IMMEDIATE'); // as another process would
+      release = async () => {
+        other.exec('ROLLBACK');
+        other.close();
+      };
+    }
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // the projection's step has started, and finds the lock taken
+      const started = Date.now();
+      // SQLite: the append's own wait (5 s), not that plus a projection step's wait in the same worker.
+      await expect(own.commit(disclosure({ requestId: 'locked-during', records: manyRecords(2) }))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(store.kind === 'mysql' ? 3000 : 6500);
+    } finally {
+      await release();
+    }
+    await own.commit(disclosure({ requestId: 'locked-after', records: manyRecords(2) }));
+    await own.settled();
+    expect(await allRecords(store.ds, "request_id IN ('locked-before', 'locked-after')")).toHaveLength(5);
+    await own.close();
+  }, 30_000);
+
   test('on an SQLite file it is written and synced in the projection\'s worker (off the event loop); if the worker stops, commits go on in this thread and the chain holds', async () => {
     const { auditProjection } = await import('../../src/audit/projection');
     const { verifyChains } = await import('../../src/audit/verify');
