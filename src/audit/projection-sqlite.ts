@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { rollupAlongside } from '../review/activity-sql';
 import { storedRecordsJson } from './batch';
 import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, ProjectionSql, SQLITE_PROJECTION_SQL } from './projection-sql';
@@ -78,36 +78,6 @@ export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJ
   };
 }
 
-/** One statement of an append, and the number of rows it must change (null: not checked). */
-export type AppendStatement = [sql: string, params: unknown[], changes: number | null];
-
-/**
- * The audit's append on the worker's connection: the statements in one IMMEDIATE transaction,
- * each prepared once (the 32 most recent are kept: group commits of a few sizes recur); a
- * statement that does not change the rows it must (the guarded head move) rolls it all back.
- * Self-contained (its source runs in the worker).
- */
-export function createSqliteAppender(db: Database): (statements: AppendStatement[]) => void {
-  const cache = new Map<string, ReturnType<Database['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (stmt) cache.delete(sql);
-    else {
-      stmt = db.prepare(sql);
-      if (cache.size >= 32) cache.delete(cache.keys().next().value as string);
-    }
-    cache.set(sql, stmt);
-    return stmt;
-  };
-  const run = db.transaction((statements: AppendStatement[]) => {
-    for (const [sql, params, changes] of statements) {
-      const r = prepared(sql).run(params);
-      if (changes !== null && r.changes !== changes) throw Object.assign(new Error('the chain head moved under this writer'), { code: 'AUDIT_HEAD_MOVED' });
-    }
-  });
-  return (statements) => run.immediate(statements);
-}
-
 function asProjectionError(e: unknown): unknown {
   const code = (e as { code?: unknown })?.code;
   return code === 'AUDIT_PROJECTION_GAP' || code === 'AUDIT_PROJECTION_COUNT' ? new ProjectionError((e as Error).message, code) : e;
@@ -174,54 +144,24 @@ export class SqliteInlineBackend implements ProjectionBackend {
 }
 
 const WORKER_SOURCE = `
-const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-// Never blocks on another connection's write lock: an append retries up to its own deadline,
-// a step answers 'busy' and is retried from the main thread, so that appends queued behind a
-// step are never held up by the step's wait (another process holding the lock).
-db.pragma('busy_timeout = 0');
-// FULL: every commit here is durable when it returns: the audit's appends must be, and the
-// projection's steps are flushed here, off the requests' path, rather than left dirty in the WAL
-// file for the next append's sync (measured: the append's fsync 1.8 ms → 0.55 ms).
+db.pragma('busy_timeout = 5000');
+// FULL: the worker flushes its own commits to disk, here, off the requests' path. With NORMAL
+// they would stay dirty in the shared WAL file until the audit writer's next commit synced it,
+// and that request would wait for them too (measured: the commit's fsync 1.8 ms → 0.55 ms).
 db.pragma('synchronous = FULL');
 const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()}, ${rollupAlongside.toString()});
-const appender = (${createSqliteAppender.toString()})(db);
 const gate = new Int32Array(workerData.gate);
-// The audit's appends come on a port of their own and go before any projection step: a
-// response is waiting for each.
-const appends = workerData.appends;
-const pause = new Int32Array(new SharedArrayBuffer(4));
-const append = (m) => {
-  let reply;
-  try {
-    for (;;) {
-      try {
-        appender(m.statements);
-        break;
-      } catch (e) {
-        if (!e || e.code !== 'SQLITE_BUSY' || Date.now() >= m.deadline) throw e;
-        Atomics.wait(pause, 0, 0, 1); // 1 ms, then try again
-      }
-    }
-    reply = { id: m.id, result: true };
-  } catch (e) {
-    reply = { id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } };
-  }
-  appends.postMessage(reply);
-};
-appends.on('message', append);
 parentPort.on('message', (m) => {
   if (m.type === 'close') {
-    for (let a; (a = receiveMessageOnPort(appends));) append(a.message);
     db.close();
-    appends.close();
     parentPort.close();
     return;
   }
   let reply;
   try {
-    for (let a; (a = receiveMessageOnPort(appends));) append(a.message);
     if (m.type !== 'pending') {
       // Audit commits waiting for the write lock go first (they hold a response back); not for long.
       const until = Date.now() + 50;
@@ -246,45 +186,20 @@ interface Call {
   reject(e: unknown): void;
 }
 
-/**
- * In a worker thread with its own connection to the file: what the gateway uses on SQLite. The
- * audit's appends run there too (append): off the event loop, which serialises the response
- * while the commit syncs the log, and on the projection's connection, so that the two never
- * wait for each other's write lock.
- */
+/** In a worker thread with its own connection to the file: what the gateway uses on SQLite. */
 export class SqliteWorkerBackend implements ProjectionBackend {
   private readonly worker: Worker;
   private readonly calls = new Map<number, Call>();
-  /** The appends' port (replies come back on it); the worker answers them before its next step. */
-  private readonly appends: MessagePort;
-  private readonly appending = new Map<number, Call>();
-  /** Appends this worker committed (tests, diagnostics). */
-  appended = 0;
   private next = 1;
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, gate: Int32Array, private readonly busyWaitMs = 5000) {
-    const { port1, port2 } = new MessageChannel();
-    this.appends = port1;
+  constructor(file: string, gate: Int32Array) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file, sql: SQLITE_PROJECTION_SQL, gate: gate.buffer, appends: port2 },
-      transferList: [port2],
+      workerData: { driver: require.resolve('better-sqlite3'), file, sql: SQLITE_PROJECTION_SQL, gate: gate.buffer },
     });
     this.worker.unref(); // idle, it keeps nothing alive
-    this.appends.on('message', (m: { id: number; error?: { message: string; code?: unknown } }) => {
-      const call = this.appending.get(m.id);
-      if (!call) return;
-      this.appending.delete(m.id);
-      if (this.appending.size === 0) this.appends.unref();
-      if (m.error) call.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else {
-        this.appended++;
-        call.resolve(undefined);
-      }
-    });
-    this.appends.unref();
     this.worker.on('message', (m: { id: number; result?: unknown; error?: { message: string; code?: unknown } }) => {
       const call = this.calls.get(m.id);
       if (!call) return;
@@ -307,45 +222,11 @@ export class SqliteWorkerBackend implements ProjectionBackend {
 
   private fail(e: Error): void {
     this.broken ??= e;
-    for (const call of [...this.calls.values(), ...this.appending.values()]) call.reject(e);
+    for (const call of this.calls.values()) call.reject(e);
     this.calls.clear();
-    this.appending.clear();
-    this.appends.close();
   }
 
-  /**
-   * One audit append (see createSqliteAppender); resolves once it is committed and synced. While
-   * another connection holds the write lock it is retried every millisecond until `deadline`
-   * (Date.now() time), then fails with SQLITE_BUSY.
-   */
-  append(statements: AppendStatement[], deadline: number): Promise<void> {
-    if (this.broken) return Promise.reject(this.broken);
-    return new Promise<void>((resolve, reject) => {
-      const id = this.next++;
-      this.appending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      if (this.appending.size === 1) this.appends.ref(); // a response awaits it
-      this.appends.postMessage({ id, statements, deadline });
-    });
-  }
-
-  /**
-   * A step, a roll-up or a read in the worker. The worker never waits for another connection's
-   * write lock (the appends behind it would wait too): a busy answer is asked again every 2 ms,
-   * for up to busyWaitMs, as busy_timeout would have.
-   */
-  private async call<T>(message: Record<string, unknown>): Promise<T> {
-    const deadline = Date.now() + this.busyWaitMs;
-    for (;;) {
-      try {
-        return await this.callOnce<T>(message);
-      } catch (e) {
-        if ((e as { code?: unknown })?.code !== 'SQLITE_BUSY' || Date.now() >= deadline || this.broken) throw e;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    }
-  }
-
-  private callOnce<T>(message: Record<string, unknown>): Promise<T> {
+  private call<T>(message: Record<string, unknown>): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       const id = this.next++;

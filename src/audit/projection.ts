@@ -285,12 +285,6 @@ export class AuditProjection {
     return c;
   }
 
-  /** SQLite: the worker the audit's appends run in, while it runs (else they run in this thread). */
-  appendWorker(): SqliteWorkerBackend | null {
-    const b = this.backend();
-    return b === this.worker ? this.worker : null;
-  }
-
   private backend(): ProjectionBackend {
     if (this.worker?.failed) {
       log.warn({ err: errorFields(this.worker.failed) }, 'audit projection worker failed; projecting in the main thread');

@@ -3,8 +3,7 @@ import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { BatchContent, ChainHead, DEFLATE_FROM_CHARS, EMPTY_HEAD, SealedBatch, sealBatches } from './batch';
 import { BATCH_COLUMNS, batchInsertSql, batchParams, BATCHES_PER_INSERT, RECORD_CHARS_PER_INSERT, toDbTime } from './columns';
-import { auditProjection } from './projection';
-import { AppendStatement, GATE_STEPPING, GATE_WAITING, SqliteWorkerBackend, sqliteWriterGate } from './projection-sqlite';
+import { GATE_STEPPING, GATE_WAITING, sqliteWriterGate } from './projection-sqlite';
 
 /** What one append knows about its chain before it starts. */
 export interface ChainState {
@@ -293,31 +292,6 @@ class SqliteAuditStore implements AuditStore {
   }
 
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
-    const worker = auditProjection(this.ds).appendWorker();
-    return worker ? this.appendInWorker(worker, chainId, startedAt, chain, contents) : this.appendHere(chainId, startedAt, chain, contents);
-  }
-
-  /**
-   * In the projection's worker (the gateway on a database file): sealed here, written and synced
-   * there while this thread goes on (Apollo serialises the response meanwhile). The head, when
-   * it must be reread, is read here: this chain has no other writer, and the guarded head move
-   * (or the registration's primary key) refuses a head that moved anyway.
-   */
-  private async appendInWorker(worker: SqliteWorkerBackend, chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
-    const db = this.connection(); // a closed DataSource refuses, whatever the worker could still do
-    const known = chain ?? headOf(this.prepared(db).head.get(chainId) as Record<string, unknown> | undefined);
-    const sealed = sealBatches(chainId, known.head, contents);
-    const statements = appendStatements(chainId, startedAt, known.registered, known.head, sealed);
-    const log = (sql: string, params?: unknown[]) => this.ds.logger.logQuery(sql, params);
-    log('BEGIN IMMEDIATE');
-    for (const [sql, params] of statements) log(sql, params);
-    await worker.append(statements.map(([sql, params]): AppendStatement => [sql, params, sql === MOVE_HEAD_SQL ? 1 : null]), Date.now() + this.busyWaitMs);
-    log('COMMIT');
-    return sealed;
-  }
-
-  /** On TypeORM's connection, in this thread (no worker: a store without a file, or the worker failed). */
-  private async appendHere(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
     const deadline = Date.now() + this.busyWaitMs;
     const gate = sqliteWriterGate(this.ds);
     let waiting = false;
