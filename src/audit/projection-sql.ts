@@ -92,6 +92,8 @@ export interface PendingChain {
 
 /** One database's projection steps (in this thread, in a worker thread, or over a pooled connection). */
 export interface ProjectionBackend {
+  /** Its steps run synchronously on the caller's event loop (SQLite without the worker): their time is not the requests'. */
+  readonly onEventLoop?: boolean;
   /** Project the next batches of a chain, up to maxRecords records (at least one batch), in one transaction; null if the chain is not registered. */
   step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null>;
   /** SQLite: count up to maxRecords of a chain's projected records the console's hourly counts have not counted, in a transaction of its own; how many it counted. */

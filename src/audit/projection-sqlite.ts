@@ -110,6 +110,7 @@ function sqliteConnection(ds: DataSource): Database {
 
 /** On the DataSource's own connection, in this thread: for CLIs and stores without a file (:memory:). */
 export class SqliteInlineBackend implements ProjectionBackend {
+  readonly onEventLoop = true;
   private readonly projectors = new WeakMap<Database, SqliteProjector>();
 
   constructor(private readonly ds: DataSource) {}

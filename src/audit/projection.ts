@@ -322,13 +322,17 @@ export class AuditProjection {
   /**
    * The pause a background step leaves the requests in flight (yieldToRequests ignores it once
    * none is): none while the gateway has time to spare, (1 / busyShare - 1) × the step's length
-   * while its event loop is saturated.
+   * while its event loop is saturated. A step that ran on the event loop itself (`onEventLoop`)
+   * does not count as the requests' use of it.
    */
-  private pauseAfter(started: number): void {
+  private pauseAfter(started: number, onEventLoop: boolean): void {
     const ended = performance.now();
     const loop = performance.eventLoopUtilization(this.loopMark);
     this.loopMark = performance.eventLoopUtilization();
-    this.pauseUntil = loop.utilization >= SATURATED ? ended + (ended - started) * (1 / this.options.busyShare - 1) : ended;
+    // The requests' share of the time since the last step (the step itself, if it ran here, is not theirs).
+    const requests = Math.max(0, loop.active - (onEventLoop ? ended - started : 0));
+    const use = loop.active + loop.idle > 0 ? requests / (loop.active + loop.idle) : 0;
+    this.pauseUntil = use >= SATURATED ? ended + (ended - started) * (1 / this.options.busyShare - 1) : ended;
   }
 
   private busyActivities(): RequestActivity[] {
@@ -355,9 +359,10 @@ export class AuditProjection {
       let conflicts = 0;
       while (c.projected < target) {
         if (background) await this.yieldToRequests();
+        const backend = this.backend();
         const started = performance.now();
-        const r = await this.backend().step(chainId, this.options.maxRecords);
-        if (background) this.pauseAfter(started);
+        const r = await backend.step(chainId, this.options.maxRecords);
+        if (background) this.pauseAfter(started, backend.onEventLoop === true);
         if (!r) return; // not registered: nothing to project
         if (r.records < 0) {
           // Another projector moved it first (its step commits soon), or rows are in the way that no

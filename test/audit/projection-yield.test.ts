@@ -74,16 +74,17 @@ test('requests that never stop do not starve it: about a second behind, it runs 
   }
 });
 
-/** A projection of its own on the test's store (steps in this thread, timed), a writer telling it, and a gateway's activity. */
+/** A projection of its own on the test's store (its steps timed: SQLite's in its worker, as the gateway's), a writer telling it, and a gateway's activity. */
 async function timedProjection(options: { maxRecords: number; maxLagMs: number; busyShare: number }) {
   const { AuditProjection } = await import('../../src/audit/projection');
   const { createAuditStore } = await import('../../src/audit/store');
   const { AuditWriter } = await import('../../src/audit/writer');
-  const own = new AuditProjection(store.ds, { ...options, worker: false });
+  const own = new AuditProjection(store.ds, options);
   const busy = new RequestActivity();
   const release = own.acquire(busy);
   await own.settle(); // its start-up catch-up (a read: never paced) is over
-  const backend = (own as unknown as { inline: { step(...a: unknown[]): Promise<unknown> } }).inline;
+  type Backend = { step(...a: unknown[]): Promise<unknown> };
+  const backend = ((own as unknown as { worker: Backend | null }).worker ?? (own as unknown as { inline: Backend }).inline);
   const step = backend.step.bind(backend);
   const spans: [number, number][] = [];
   backend.step = async (...a) => {
