@@ -150,6 +150,9 @@ export function batchContent(d: Disclosure): BatchContent {
   };
 }
 
+/** What audit_batches.records holds for a batch: its stored form if it has one, else its JSON. */
+export const storedRecords = (b: BatchContent): string => b.stored ?? b.records;
+
 /** Encodings at least this long are stored deflated (below it, deflating costs more than it saves). */
 export const DEFLATE_FROM_CHARS = 2048;
 

@@ -1,4 +1,4 @@
-import { SealedBatch, StoredBatch, storedRecordsJson } from './batch';
+import { SealedBatch, StoredBatch, storedRecords, storedRecordsJson } from './batch';
 import type { StoredAuditRecord } from './record';
 
 /** Columns of an audit_events row, in the order of AuditRecord's fields (the projection writes them all). */
@@ -37,7 +37,7 @@ export const BATCH_SELECT_COLUMNS = ['id', ...BATCH_COLUMNS].join(', ');
 
 /** One batch's parameters for the INSERT, in BATCH_COLUMNS order. */
 export function batchParams(b: SealedBatch, out: unknown[]): void {
-  out.push(b.chainId, b.seq, b.firstSeq, b.requestId, toDbTime(b.at), b.clientId, b.purpose, b.caseRef, b.policyVersion, b.recordCount, b.stored ?? b.records, b.prevHash, b.hash);
+  out.push(b.chainId, b.seq, b.firstSeq, b.requestId, toDbTime(b.at), b.clientId, b.purpose, b.caseRef, b.policyVersion, b.recordCount, storedRecords(b), b.prevHash, b.hash);
 }
 
 /** A multi-row INSERT for n batches. */

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
-import { BatchContent, ChainHead, DEFLATE_FROM_CHARS, EMPTY_HEAD, SealedBatch, sealBatches } from './batch';
+import { BatchContent, ChainHead, DEFLATE_FROM_CHARS, EMPTY_HEAD, SealedBatch, sealBatches, storedRecords } from './batch';
 import { BATCH_COLUMNS, batchInsertSql, batchParams, BATCHES_PER_INSERT, RECORD_CHARS_PER_INSERT, toDbTime } from './columns';
 import { GATE_STEPPING, GATE_WAITING, sqliteWriterGate } from './projection-sqlite';
 
@@ -55,8 +55,10 @@ function appendStatements(chainId: string, startedAt: string, registered: boolea
     const params: unknown[] = [];
     let n = 0;
     let chars = 0;
-    while (i < batches.length && n < BATCHES_PER_INSERT && (n === 0 || chars + (batches[i].stored ?? batches[i].records).length <= RECORD_CHARS_PER_INSERT)) {
-      chars += (batches[i].stored ?? batches[i].records).length;
+    while (i < batches.length && n < BATCHES_PER_INSERT) {
+      const size = storedRecords(batches[i]).length;
+      if (n > 0 && chars + size > RECORD_CHARS_PER_INSERT) break;
+      chars += size;
       batchParams(batches[i++], params);
       n++;
     }

@@ -12,7 +12,7 @@ import { AUDIT_UNAVAILABLE } from '../enforcement/plugin';
 import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
-import { sendError } from './respond';
+import { sendError, sendJson } from './respond';
 
 /** A refusal decided before GraphQL runs (rate limit, untrusted document…): sent as a GraphQL error body. */
 export class Rejection extends Error {
@@ -123,8 +123,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     if (committed && !(await committed)) {
       // Fail-closed: none of the response, only AUDIT_UNAVAILABLE (its media type as negotiated).
       delete outHeaders['content-length'];
-      res.writeHead(AUDIT_UNAVAILABLE.status, { ...outHeaders, ...AUDIT_UNAVAILABLE.headers });
-      res.end(JSON.stringify({ errors: [AUDIT_UNAVAILABLE.error], data: null }) + '\n');
+      sendJson(res, AUDIT_UNAVAILABLE.status, { errors: [AUDIT_UNAVAILABLE.error], data: null }, { ...outHeaders, ...AUDIT_UNAVAILABLE.headers });
       log.debug({ requestId, client: caller.id, status: AUDIT_UNAVAILABLE.status }, 'graphql request');
       return;
     }

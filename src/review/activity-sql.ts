@@ -7,7 +7,7 @@
 /** Hour bucket of a stored time, as stored in audit_activity_hours.hour. */
 export const HOUR_SQL = { mysql: `DATE_FORMAT(at, '%Y-%m-%d %H:00:00')`, sqlite: `substr(at, 1, 13) || ':00:00.000'` };
 
-export const COLUMNS = '(chain_id, client_id, hour, decision, category, reason, n)';
+const COLUMNS = '(chain_id, client_id, hour, decision, category, reason, n)';
 
 /**
  * One rollup step in SQL, as the audit projection runs it at the end of each of its steps, in
@@ -54,7 +54,6 @@ export const MYSQL_ROLLUP_SQL: RollupSql = {
 
 /** Records a rollup step counts at most per chain, alongside a projection step of maxRecords (it catches up on counts left behind). */
 export const rollupAlongside = (maxRecords: number): number => Math.max(maxRecords, 1000) * 5;
-
 
 /**
  * MySQL/MariaDB: count a chain's records after its counted progress, up to projectedSeq and at
