@@ -49,8 +49,9 @@ export interface RollupOptions {
  * its head. Returns how many records were counted (0: everything is counted).
  */
 /**
- * Records per chain per step. SQLite's step runs synchronously on the event loop, so it stays
- * small there (5 000 records: a few milliseconds); MySQL's runs on its own connection.
+ * Records per chain per step. SQLite's step runs synchronously where the audit projection runs
+ * (its worker thread; the event loop only for a store without one), so it stays small there
+ * (5 000 records: a few milliseconds); MySQL's runs on its own connection.
  */
 export function rollupBatch(ds: DataSource): number {
   return isMysql(ds) ? 50_000 : 5_000;
