@@ -4,6 +4,7 @@ import { isMysql } from '../db/data-source';
 import { BatchContent, ChainHead, DEFLATE_FROM_CHARS, EMPTY_HEAD, SealedBatch, sealBatches, storedRecords } from './batch';
 import { BATCH_COLUMNS, batchInsertSql, batchParams, BATCHES_PER_INSERT, RECORD_CHARS_PER_INSERT, toDbTime } from './columns';
 import { GATE_STEPPING, GATE_WAITING, sqliteWriterGate } from './projection-sqlite';
+import { WalFile } from './wal';
 
 /** What one append knows about its chain before it starts. */
 export interface ChainState {
@@ -206,18 +207,18 @@ class MysqlAuditStore implements AuditStore {
 }
 
 interface SqliteStatements {
+  /** The connection's write-ahead log, if it has one (a database file in WAL mode): see ./wal.ts. */
+  wal: WalFile | null;
+  /**
+   * The connection's own settings, read once (the gateway sets them as it opens the connection):
+   * `synchronous` (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA) and `busy_timeout` (ms).
+   */
+  synchronous: number;
+  busyTimeout: number;
   head: Statement;
   moveHead: Statement;
   register: Statement;
   inserts: Map<number, Statement>;
-  /** The connection's settings around each append, prepared once (db.pragma() compiles its statement on every call). */
-  pragma: {
-    synchronous: Statement;
-    busyTimeout: Statement;
-    syncFull: Statement;
-    noBusyWait: Statement;
-    set: Map<string, Statement>;
-  };
 }
 
 /** A statement prepared once per key; the `limit` most recently used are kept. */
@@ -264,6 +265,8 @@ class SqliteAuditStore implements AuditStore {
   /** Measured: deflating (~0.2 ms on the request's path) costs more than the smaller WAL write saves. */
   readonly deflateFromChars = Infinity;
   private readonly statements = new WeakMap<Database, SqliteStatements>();
+  /** The log file opened for the current connection (closed when the connection changes, and at close). */
+  private wal: WalFile | null = null;
 
   constructor(private readonly ds: DataSource, private readonly busyWaitMs = 5000) {}
 
@@ -276,12 +279,12 @@ class SqliteAuditStore implements AuditStore {
   private prepared(db: Database): SqliteStatements {
     let s = this.statements.get(db);
     if (!s) {
+      this.wal?.close(); // a new connection (the DataSource was reopened): the old one's log is done with
+      const mode = db.memory ? 'memory' : String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+      this.wal = mode === 'wal' ? new WalFile(`${db.name}-wal`) : null;
       s = {
+        wal: this.wal, synchronous: Number(db.pragma('synchronous', { simple: true })), busyTimeout: Number(db.pragma('busy_timeout', { simple: true })),
         head: db.prepare(HEAD_SQL), moveHead: db.prepare(MOVE_HEAD_SQL), register: db.prepare(REGISTER_SQL), inserts: new Map(),
-        pragma: {
-          synchronous: db.prepare('PRAGMA synchronous').pluck(), busyTimeout: db.prepare('PRAGMA busy_timeout').pluck(),
-          syncFull: db.prepare('PRAGMA synchronous = FULL'), noBusyWait: db.prepare('PRAGMA busy_timeout = 0'), set: new Map(),
-        },
       };
       this.statements.set(db, s);
     }
@@ -294,6 +297,14 @@ class SqliteAuditStore implements AuditStore {
   }
 
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
+    const { sealed, unsynced } = await this.commit(chainId, startedAt, chain, contents);
+    // Committed without a sync of its own (the connection's NORMAL): durable once the log is synced, off the event loop.
+    if (unsynced) await unsynced.sync();
+    return sealed;
+  }
+
+  /** The append's transaction, retried while another connection holds the write lock; `unsynced`: the log still to sync for it to be durable. */
+  private async commit(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<{ sealed: AppendResult; unsynced: WalFile | null }> {
     const deadline = Date.now() + this.busyWaitMs;
     const gate = sqliteWriterGate(this.ds);
     let waiting = false;
@@ -301,8 +312,8 @@ class SqliteAuditStore implements AuditStore {
       for (;;) {
         const db = this.connection();
         if (!db.inTransaction) {
-          const sealed = this.tryAppend(db, chainId, startedAt, chain, contents);
-          if (sealed) return sealed;
+          const committed = this.tryAppend(db, chainId, startedAt, chain, contents);
+          if (committed) return committed;
           // Ask the projection's worker to leave the lock to this commit between its steps.
           if (!waiting) Atomics.add(gate, GATE_WAITING, 1);
           waiting = true;
@@ -319,7 +330,7 @@ class SqliteAuditStore implements AuditStore {
   }
 
   /** One attempt; null if another connection holds the write lock. */
-  private tryAppend(db: Database, chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): AppendResult | null {
+  private tryAppend(db: Database, chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): { sealed: AppendResult; unsynced: WalFile | null } | null {
     const s = this.prepared(db);
     const log = (sql: string, params?: unknown[]) => this.ds.logger.logQuery(sql, params);
     const run = db.transaction(() => {
@@ -338,31 +349,36 @@ class SqliteAuditStore implements AuditStore {
       }
       return sealed;
     });
-    // "Durably committed": in WAL mode with synchronous=NORMAL a commit can be lost to a power
-    // cut, so the audit's own commits sync the log (the group commit amortises the fsync).
-    const previousSync = s.pragma.synchronous.get() as number;
-    const previousBusy = s.pragma.busyTimeout.get() as number;
-    if (previousSync < 2) s.pragma.syncFull.run();
-    s.pragma.noBusyWait.run();
+    // "Durably committed": in WAL mode with synchronous=NORMAL (the gateway's setting) a commit
+    // can be lost to a power cut. Such a commit is followed by a sync of the log off the event
+    // loop (append; ./wal.ts). Without a log to sync (another journal mode, or synchronous=OFF),
+    // the append's own commit syncs (FULL). The group commit amortises the sync either way.
+    // Settings go through db.pragma(), which compiles the statement each time: SQLite applies a
+    // PRAGMA when it compiles it, so a prepared PRAGMA statement run again sets nothing (and one
+    // that reads a setting returns its value as it was when compiled).
+    const unsynced = s.synchronous === 1 ? s.wal : null;
+    const syncHere = s.synchronous < 2 && !unsynced;
+    if (syncHere) db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 0'); // its BEGIN never blocks the event loop: append() retries instead
     try {
       const sealed = run.immediate();
       log('COMMIT');
-      return sealed;
+      return { sealed, unsynced };
     } catch (e) {
       if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return null;
       throw e;
     } finally {
-      this.setPragma(db, s, `busy_timeout = ${Number(previousBusy)}`);
-      if (previousSync < 2) this.setPragma(db, s, `synchronous = ${Number(previousSync)}`);
+      db.pragma(`busy_timeout = ${s.busyTimeout}`);
+      if (syncHere) db.pragma(`synchronous = ${s.synchronous}`);
     }
-  }
-
-  /** Restore a setting (the connection's own values: one or two distinct statements, prepared once). */
-  private setPragma(db: Database, s: SqliteStatements, assignment: string): void {
-    cachedStatement(db, s.pragma.set, assignment, () => `PRAGMA ${assignment}`, 8).run();
   }
 
   probe(): Promise<void> {
     return probeTables(this.ds);
+  }
+
+  async close(): Promise<void> {
+    this.wal?.close();
+    this.wal = null;
   }
 }

@@ -33,10 +33,10 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** The gateway over real HTTP on a free port, over a fresh store with the demo data. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/** The gateway over real HTTP on a free port, over a fresh store with the demo data (`sqlite`: on SQLite whatever DATABASE_URL says). */
+export async function startTestGateway(env: Record<string, string> = {}, options: { sqlite?: boolean } = {}): Promise<TestGateway> {
   const restoreClock = useClock(fixedClock(TEST_TODAY));
-  const store = await createTestStore();
+  const store = await createTestStore(options);
   await loadDemoData(store.ds);
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: store.dataDir,

@@ -44,13 +44,15 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-export async function createTestStore(): Promise<TestStore> {
+/** `sqlite`: an SQLite file whatever DATABASE_URL says (for what only SQLite has). */
+export async function createTestStore(options: { sqlite?: boolean } = {}): Promise<TestStore> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'purposegate-test-'));
   const sqliteFile = path.join(dataDir, 'test.sqlite');
-  const databaseUrl = usingMysql ? await freshDatabaseUrl() : undefined;
+  const mysql = usingMysql && !options.sqlite;
+  const databaseUrl = mysql ? await freshDatabaseUrl() : undefined;
   const ds = await openStore({ databaseUrl, sqliteFile });
   return {
-    ds, databaseUrl, sqliteFile, dataDir, kind: usingMysql ? 'mysql' : 'sqlite',
+    ds, databaseUrl, sqliteFile, dataDir, kind: mysql ? 'mysql' : 'sqlite',
     async drop() {
       if (ds.isInitialized) await ds.destroy();
       if (databaseUrl) await dropDatabase(databaseUrl);
