@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, QueryRunner } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { statementCounter } from './statement-counter';
@@ -50,7 +50,35 @@ export function dataSourceOptions(where: StoreLocation): DataSourceOptions {
 }
 
 export function createDataSource(where: StoreLocation): DataSource {
-  return new DataSource(dataSourceOptions(where));
+  const ds = new DataSource(dataSourceOptions(where));
+  if (!where.databaseUrl) immediateTransactions(ds);
+  return ds;
+}
+
+/**
+ * SQLite: TypeORM's transactions start with a deferred BEGIN, which takes the write lock only at
+ * the first write. Between a transaction's first read and its first write, a commit by another
+ * connection to the file (the audit projection's worker, another gateway process, a CLI) makes
+ * that write fail at once with SQLITE_BUSY ("database is locked"): a snapshot that is no longer
+ * the latest cannot become a write transaction, and the busy timeout does not apply. Seen as a
+ * client registration failing while the projection committed. So TypeORM's transactions here
+ * begin IMMEDIATE: the write lock is taken at BEGIN, waiting up to busy_timeout for it like any
+ * other write. (The driver shares one query runner, created on demand; each one it hands out is
+ * adjusted once.)
+ */
+function immediateTransactions(ds: DataSource): void {
+  const driver = ds.driver as unknown as { createQueryRunner(mode?: string): QueryRunner };
+  const create = driver.createQueryRunner.bind(driver);
+  const adjusted = new WeakSet<QueryRunner>();
+  driver.createQueryRunner = (mode?: string) => {
+    const runner = create(mode);
+    if (!adjusted.has(runner)) {
+      adjusted.add(runner);
+      const query = runner.query.bind(runner) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
+      (runner as { query: typeof query }).query = (sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...rest);
+    }
+    return runner;
+  };
 }
 
 /** Connect and bring the schema up to date (migrations only; never synchronize). */

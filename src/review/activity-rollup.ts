@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { isMysql } from '../db/data-source';
 import { auditProjection } from '../audit/projection';
+import { backgroundQueryRunner, logBackground } from '../db/statement-counter';
 import { log } from '../log';
 import { countRecordsMysql, HOUR_SQL, MYSQL_ROLLUP_SQL } from './activity-sql';
 
@@ -59,25 +60,42 @@ export function rollupBatch(ds: DataSource): number {
 
 export async function rollUpActivity(ds: DataSource, options: RollupOptions = {}): Promise<number> {
   const batch = options.batch ?? rollupBatch(ds);
-  const chains: { chain_id: string }[] = await ds.query('SELECT chain_id FROM audit_chains ORDER BY chain_id');
   let counted = 0;
-  for (const { chain_id: chainId } of chains) {
+  for (const chainId of await chainIds(ds)) {
     if (isMysql(ds)) {
-      counted += await rollUpMysql(ds, String(chainId), batch);
+      counted += await rollUpMysql(ds, chainId, batch);
     } else {
-      counted += await rollUpSqlite(ds, String(chainId), batch);
+      counted += await rollUpSqlite(ds, chainId, batch);
       await new Promise((resolve) => setImmediate(resolve)); // let requests in between chains
     }
   }
   return counted;
 }
 
+/** Every registered chain. Background work: its statements are nobody's request's (see StatementCounter). */
+async function chainIds(ds: DataSource): Promise<string[]> {
+  const sql = 'SELECT chain_id FROM audit_chains ORDER BY chain_id';
+  let rows: { chain_id: string }[];
+  if (isMysql(ds)) {
+    const runner = backgroundQueryRunner(ds);
+    try {
+      rows = await runner.query(sql);
+    } finally {
+      await runner.release();
+    }
+  } else {
+    logBackground(ds, sql);
+    rows = sqliteConnection(ds).prepare(sql).all() as { chain_id: string }[];
+  }
+  return rows.map((r) => String(r.chain_id));
+}
+
 async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Promise<number> {
   // The progress row exists before it is locked; INSERT IGNORE is safe here (a duplicate is the only expected refusal).
-  await ds.query(MYSQL_ROLLUP_SQL.ensure!, [chainId]);
-  const qr = ds.createQueryRunner('master');
+  const qr = backgroundQueryRunner(ds, 'master');
   try {
     await qr.connect();
+    await qr.query(MYSQL_ROLLUP_SQL.ensure!, [chainId]); // autocommit, before the transaction
     // READ COMMITTED, as the projection's steps: the records are read without a lock, so the writer appending past the head is never blocked.
     await qr.startTransaction('READ COMMITTED');
     const [head] = await qr.query('SELECT projected_seq AS head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
@@ -103,7 +121,7 @@ export function sqliteConnection(ds: DataSource): Database {
 async function rollUpSqlite(ds: DataSource, chainId: string, batch: number): Promise<number> {
   const counted = await auditProjection(ds).rollUp(chainId, batch);
   if (counted === null) throw new Error('the SQLite store has no SQLite projection');
-  if (counted > 0) ds.logger.logQuery('audit activity rollup', [chainId, counted]);
+  if (counted > 0) logBackground(ds, 'audit activity rollup', [chainId, counted]);
   return counted;
 }
 

@@ -1,4 +1,5 @@
 import { statementCounter } from '../../src/db/statement-counter';
+import { rollUpActivity } from '../../src/review';
 import { generateUsers } from '../../seeds/generate';
 import { startTestGateway, TestGateway } from '../helpers/gateway';
 import { legalData } from './legal';
@@ -34,7 +35,7 @@ const QUERY = (n: number) => `{ users(first: ${n}) { edges { node {
 interface Measured { total: number; reads: number; statements: string[]; data: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function measure(query: string): Promise<Measured> {
-  const spy = jest.spyOn(statementCounter, 'logQuery');
+  const spy = jest.spyOn(statementCounter, 'count');
   const before = statementCounter.total;
   try {
     const data = await legalData(gw, query);
@@ -50,6 +51,16 @@ async function measure(query: string): Promise<Measured> {
 test('the counter sees the gateway\'s statements', async () => {
   const { reads } = await measure('{ user(id: "1") { id phone } }');
   expect(reads).toBeGreaterThanOrEqual(1);
+});
+
+test('background work (the console\'s rollup loop) is counted apart, never as a request\'s statements', async () => {
+  const before = { total: statementCounter.total, background: statementCounter.background };
+  await rollUpActivity(gw.store.ds); // what startActivityRollup runs every 5 s, whatever requests are in flight
+  expect(statementCounter.total).toBe(before.total);
+  expect(statementCounter.background).toBeGreaterThan(before.background);
+  // …and the gateway's own statements are counted as before.
+  await gw.store.ds.query('SELECT 1');
+  expect(statementCounter.total).toBe(before.total + 1);
 });
 
 test('5 users and 100 users cost the same, small number of statements', async () => {
