@@ -135,11 +135,16 @@ describe('without a log to sync', () => {
       const db = (store.ds.driver as unknown as { databaseConnection: Db }).databaseConnection;
       db.pragma('journal_mode = DELETE');
       const audit = createAuditStore(store.ds);
+      const pragmas = jest.spyOn(db, 'pragma');
       const at = '2026-11-25T12:00:00.000Z';
       const content = { requestId: 'r-1', at, clientId: 'mall-app', purpose: 'service.fulfilment', caseRef: null, policyVersion: 'v1', recordCount: 1, records: '[["User","phone","contact.phone","A",null,"POLICY_ALLOWS","contract",[[0,1]]]]' };
       const { head } = await audit.append('chain-delete-mode', at, null, [content]);
       expect(head).toMatchObject({ batch: 1, seq: 1 });
       expect(synced).toEqual([]);
+      // Its own commit was FULL (SQLite syncs it), and the connection's NORMAL came back after.
+      const set = pragmas.mock.calls.map((c) => String(c[0]).replace(/\s+/g, ' ')).filter((p) => p.startsWith('synchronous ='));
+      expect(set).toEqual(['synchronous = FULL', 'synchronous = 1']);
+      pragmas.mockRestore();
       expect(db.pragma('synchronous', { simple: true })).toBe(1);
       expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
       expect(Number((await store.ds.query('SELECT COUNT(*) AS n FROM audit_batches'))[0].n)).toBe(1);
