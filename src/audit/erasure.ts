@@ -1,8 +1,7 @@
 import { IsNull, type DataSource } from 'typeorm';
 import { now } from '../clock';
 import { User } from '../db/entities';
-import { auditSettled } from './projection';
-import { disclosureReport, Recipient } from './review';
+import { recipientsOf, Recipient } from './review';
 
 export interface ErasureReceipt {
   userId: number;
@@ -14,16 +13,16 @@ export interface ErasureReceipt {
 /**
  * Mark a subject erased (SPEC §7): from then on every field decision about them is
  * SUBJECT_ERASED. Idempotent: a second request keeps the first date. Null for an unknown user.
- * The recipients include every disclosure committed before the call (disclosureReport waits
- * for the audit projection).
+ * Runs inside eraseWithNotices' transaction, which first waits for the audit projection, so the
+ * recipients include every disclosure committed before the request. It must not wait for the
+ * projection itself: on SQLite the transaction holds the write lock from its BEGIN, and the
+ * projection writes on a connection of its own, so each would wait for the other.
  */
-export async function requestErasure(ds: DataSource, userId: number): Promise<ErasureReceipt | null> {
-  // Before this transaction reads anything (its snapshot): every disclosure committed so far is in audit_events.
-  await auditSettled(ds);
-  const users = ds.getRepository(User);
+export async function markErased(store: DataSource, userId: number): Promise<ErasureReceipt | null> {
+  const users = store.getRepository(User);
   // The condition makes concurrent requests agree on one date.
   await users.update({ id: userId, erasedAt: IsNull() }, { erasedAt: now() });
   const user = await users.findOne({ where: { id: userId }, select: { id: true, erasedAt: true } });
   if (!user || !user.erasedAt) return null;
-  return { userId: user.id, erasedAt: user.erasedAt.toISOString(), recipients: await disclosureReport(ds, user.id) };
+  return { userId: user.id, erasedAt: user.erasedAt.toISOString(), recipients: await recipientsOf(store, user.id) };
 }

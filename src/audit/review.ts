@@ -60,6 +60,14 @@ export const DISCLOSURE_REPORT_SQL = `SELECT client_id, category, purpose, MIN(a
  */
 export async function disclosureReport(ds: DataSource, subjectId: number): Promise<Recipient[]> {
   await auditSettled(ds); // every disclosure committed so far counts
+  return recipientsOf(ds, subjectId);
+}
+
+/**
+ * The disclosure report over what audit_events holds now, without waiting for the projection:
+ * for a transaction whose caller waited for it before it began (see markErased).
+ */
+export async function recipientsOf(ds: DataSource, subjectId: number): Promise<Recipient[]> {
   const groups: Record<string, unknown>[] = await ds.query(DISCLOSURE_REPORT_SQL, [subjectId]);
   const byClient = new Map<string, { categories: Set<string>; purposes: Set<string>; firstAt: string; lastAt: string; count: number }>();
   for (const g of groups) {

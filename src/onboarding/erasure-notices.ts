@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { now } from '../clock';
+import { auditSettled } from '../audit/projection';
 import { ErasureNotice, ErasureNoticeStatus } from '../db/entities/ErasureNotice';
 
 const DAY_MS = 86_400_000;
@@ -27,6 +28,10 @@ export async function eraseWithNotices<R extends { userId: number; recipients: r
   ds: DataSource,
   mark: (store: DataSource) => Promise<R>,
 ): Promise<R> {
+  // Every disclosure committed so far is projected before the transaction begins (so the report
+  // names its recipient): not inside it, where SQLite's write lock, held from BEGIN, would keep
+  // the projection's own connection waiting (see markErased).
+  await auditSettled(ds);
   return ds.transaction(async (m) => {
     // The erasure functions read and write through getRepository/query, which the transaction's manager provides.
     const receipt = await mark(m as unknown as DataSource);

@@ -1,4 +1,7 @@
-import { requestErasure } from '../../src/audit/erasure';
+import { createAudit, RequestActivity } from '../../src/audit';
+import { markErased } from '../../src/audit/erasure';
+import { disclosure, manyRecords } from '../audit/fixtures';
+import type { DataSource } from 'typeorm';
 import { fixedClock, useClock } from '../../src/clock';
 import { User } from '../../src/db/entities';
 import { eraseWithNotices } from '../../src/onboarding/erasure-notices';
@@ -93,8 +96,47 @@ it('requesting the erasure again opens no second notice and reopens none', async
 it('the subject stays unerased when its notices cannot be opened (one transaction)', async () => {
   const ds = gw.store.ds;
   await expect(eraseWithNotices(ds, async (store) => {
-    const receipt = await requestErasure(store, 1);
+    const receipt = await markErased(store, 1);
     return receipt && { ...receipt, recipients: [{ clientId: null as unknown as string }] };
   })).rejects.toThrow();
   expect((await ds.getRepository(User).findOneByOrFail({ id: 1 })).erasedAt).toBeNull();
+});
+
+/**
+ * Runs `body` while risk-engine's disclosure of `records` of the subject's fields is committed
+ * and not yet projected: a second writer on this store whose requests stay in flight (the
+ * projection yields to them).
+ */
+async function withUnprojected(subjectId: number, records: number, body: () => Promise<void>): Promise<void> {
+  const activity = new RequestActivity();
+  const audit = createAudit(gw.store.ds, { activity });
+  const end = activity.begin();
+  try {
+    await audit.commit(disclosure({ clientId: 'risk-engine', purpose: 'security.risk-control', records: manyRecords(records, subjectId) }));
+    expect(audit.stats().unprojectedRecords).toBeGreaterThanOrEqual(records);
+    await body();
+  } finally {
+    end();
+    await audit.close();
+  }
+}
+
+it('an erasure while disclosures wait to be projected: it projects them first and names their recipients, at once', async () => {
+  await withUnprojected(5, 30, async () => {
+    const started = Date.now();
+    const r = await gw.gql(KEYS.account, 'mutation { requestErasure(userId: "5") { userId recipients { clientId } } }', { purpose: 'account' });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.requestErasure.recipients.map((x: { clientId: string }) => x.clientId)).toContain('risk-engine');
+    expect(Date.now() - started).toBeLessThan(2000); // not held up by a lock its own transaction holds
+  });
+});
+
+it('inside the erasure\'s transaction nothing waits for the projection (on SQLite it would wait for the lock the transaction holds)', async () => {
+  await withUnprojected(3, 12, async () => {
+    // The marking runs in a transaction, as eraseWithNotices runs it (after its own wait for the projection).
+    const started = Date.now();
+    const receipt = await gw.store.ds.transaction((m) => markErased(m as unknown as DataSource, 3));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(receipt).toMatchObject({ userId: 3, erasedAt: expect.any(String) });
+  });
 });

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { ErasureReceipt as Receipt, requestErasure } from '../../audit/erasure';
+import { ErasureReceipt as Receipt, markErased } from '../../audit/erasure';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { eraseWithNotices } from '../../onboarding/erasure-notices';
@@ -14,7 +14,7 @@ export class ErasureResolver {
     requirePurpose(ctx, 'account');
     const id = rowId(userId);
     // One transaction: the erasure mark and a notice for each recipient (SPEC §10).
-    const receipt = id === null ? null : await eraseWithNotices(ctx.ds, (store) => requestErasure(store, id));
+    const receipt = id === null ? null : await eraseWithNotices(ctx.ds, (store) => markErased(store, id));
     if (!receipt) throw badInput(`No user ${JSON.stringify(String(userId).slice(0, 32))}`, { argument: 'userId' });
     return receipt;
   }
