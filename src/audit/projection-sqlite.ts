@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { Worker } from 'node:worker_threads';
+import { sqliteConnection } from '../db/data-source';
 import { rollupAlongside } from '../review/activity-sql';
 import { storedRecordsJson } from './batch';
 import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, ProjectionSql, SQLITE_PROJECTION_SQL } from './projection-sql';
@@ -100,12 +101,6 @@ export function sqliteWriterGate(ds: DataSource): Int32Array {
   let gate = gates.get(ds);
   if (!gate) gates.set(ds, (gate = new Int32Array(new SharedArrayBuffer(8))));
   return gate;
-}
-
-function sqliteConnection(ds: DataSource): Database {
-  const db = ds.isInitialized ? (ds.driver as unknown as { databaseConnection?: Database }).databaseConnection : undefined;
-  if (!db || !db.open) throw new Error('the audit store is closed');
-  return db;
 }
 
 /** On the DataSource's own connection, in this thread: for CLIs and stores without a file (:memory:). */

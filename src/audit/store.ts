@@ -207,8 +207,6 @@ class MysqlAuditStore implements AuditStore {
 }
 
 interface SqliteStatements {
-  /** The connection's write-ahead log, if it has one (a database file in WAL mode): see ./wal.ts. */
-  wal: WalFile | null;
   /**
    * The connection's own settings, read once (the gateway sets them as it opens the connection):
    * `synchronous` (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA) and `busy_timeout` (ms).
@@ -265,7 +263,10 @@ class SqliteAuditStore implements AuditStore {
   /** Measured: deflating (~0.2 ms on the request's path) costs more than the smaller WAL write saves. */
   readonly deflateFromChars = Infinity;
   private readonly statements = new WeakMap<Database, SqliteStatements>();
-  /** The log file opened for the current connection (closed when the connection changes, and at close). */
+  /**
+   * The current connection's write-ahead log, if it has one (a database file in WAL mode; see
+   * ./wal.ts): set when the connection's statements are prepared, closed when it changes and at close.
+   */
   private wal: WalFile | null = null;
 
   constructor(private readonly ds: DataSource, private readonly busyWaitMs = 5000) {}
@@ -283,7 +284,7 @@ class SqliteAuditStore implements AuditStore {
       const mode = db.memory ? 'memory' : String(db.pragma('journal_mode', { simple: true })).toLowerCase();
       this.wal = mode === 'wal' ? new WalFile(`${db.name}-wal`) : null;
       s = {
-        wal: this.wal, synchronous: Number(db.pragma('synchronous', { simple: true })), busyTimeout: Number(db.pragma('busy_timeout', { simple: true })),
+        synchronous: Number(db.pragma('synchronous', { simple: true })), busyTimeout: Number(db.pragma('busy_timeout', { simple: true })),
         head: db.prepare(HEAD_SQL), moveHead: db.prepare(MOVE_HEAD_SQL), register: db.prepare(REGISTER_SQL), inserts: new Map(),
       };
       this.statements.set(db, s);
@@ -356,7 +357,7 @@ class SqliteAuditStore implements AuditStore {
     // Settings go through db.pragma(), which compiles the statement each time: SQLite applies a
     // PRAGMA when it compiles it, so a prepared PRAGMA statement run again sets nothing (and one
     // that reads a setting returns its value as it was when compiled).
-    const unsynced = s.synchronous === 1 ? s.wal : null;
+    const unsynced = s.synchronous === 1 ? this.wal : null;
     const syncHere = s.synchronous < 2 && !unsynced;
     if (syncHere) db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 0'); // its BEGIN never blocks the event loop: append() retries instead

@@ -1,3 +1,4 @@
+import type { Database } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource, DataSourceOptions, QueryRunner } from 'typeorm';
@@ -12,6 +13,13 @@ export interface StoreLocation {
 
 export function isMysql(ds: DataSource): boolean {
   return ds.options.type === 'mysql';
+}
+
+/** The embedded store's one connection (TypeORM's better-sqlite3 driver shares it): statements on it run synchronously. */
+export function sqliteConnection(ds: DataSource): Database {
+  const db = ds.isInitialized ? (ds.driver as unknown as { databaseConnection?: Database }).databaseConnection : undefined;
+  if (!db || !db.open) throw new Error('the store is closed');
+  return db;
 }
 
 /** The DataSource for either store: MySQL/MariaDB when a URL is given, the embedded SQLite file otherwise. */

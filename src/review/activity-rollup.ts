@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { isMysql } from '../db/data-source';
+import { isMysql, sqliteConnection } from '../db/data-source';
 import { auditProjection } from '../audit/projection';
 import { backgroundQueryRunner, logBackground } from '../db/statement-counter';
 import { log } from '../log';
@@ -108,13 +107,6 @@ async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Prom
   } finally {
     await qr.release().catch(() => undefined);
   }
-}
-
-/** The embedded store's one connection: statements run synchronously, in one transaction nobody can interleave with. */
-export function sqliteConnection(ds: DataSource): Database {
-  const db = (ds.driver as unknown as { databaseConnection?: Database }).databaseConnection;
-  if (!ds.isInitialized || !db || !db.open) throw new Error('the store is closed');
-  return db;
 }
 
 /** Where the audit projection runs (its worker thread), or on this connection when the store has no projection worker. */

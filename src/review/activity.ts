@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { toDbTime } from '../audit/columns';
 import { auditSettled } from '../audit/projection';
-import { isMysql } from '../db/data-source';
-import { chainGroupsSql, sqliteConnection } from './activity-rollup';
+import { isMysql, sqliteConnection } from '../db/data-source';
+import { chainGroupsSql } from './activity-rollup';
 
 export type TimeBucket = 'HOUR' | 'DAY';
 

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { fstatSync, statSync, unlinkSync } from 'node:fs';
-import type { Database as Db } from 'better-sqlite3';
 import { createAuditStore } from '../../src/audit/store';
 import { verifyChains } from '../../src/audit/verify';
+import { sqliteConnection } from '../../src/db/data-source';
 import { useLogSync } from '../../src/audit/wal';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 import { createTestStore } from '../helpers/store';
@@ -28,7 +28,6 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const connection = () => (gw.store.ds.driver as unknown as { databaseConnection: Db }).databaseConnection;
 const batches = (requestId: string) => {
   // Another connection: what is committed, whatever the gateway's connection has cached.
   const other = new Database(gw.store.sqliteFile, { readonly: true });
@@ -108,7 +107,7 @@ test('a sync that fails: AUDIT_UNAVAILABLE (503) and no personal data; the next 
 
 test('the connection keeps its own settings through appends (synchronous NORMAL, busy_timeout 5000)', async () => {
   for (let i = 0; i < 3; i++) expect((await gw.gql(KEYS.mall, QUERY, { purpose: 'service.fulfilment' })).status).toBe(200);
-  const db = connection();
+  const db = sqliteConnection(gw.store.ds);
   expect(db.pragma('synchronous', { simple: true })).toBe(1);
   expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
   expect(String(db.pragma('journal_mode', { simple: true })).toLowerCase()).toBe('wal');
@@ -132,7 +131,7 @@ describe('without a log to sync', () => {
     const synced: number[] = [];
     const restore = useLogSync(async (fd) => { synced.push(fd); });
     try {
-      const db = (store.ds.driver as unknown as { databaseConnection: Db }).databaseConnection;
+      const db = sqliteConnection(store.ds);
       db.pragma('journal_mode = DELETE');
       const audit = createAuditStore(store.ds);
       const pragmas = jest.spyOn(db, 'pragma');
