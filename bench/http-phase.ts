@@ -1,7 +1,8 @@
 import autocannon from 'autocannon';
 import { ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { sqliteConnection } from '../src/db/data-source';
 import { pacedLatencies } from './paced-client';
 import { mean, quantile, table } from './stats';
 import type { BenchStore } from './store';
@@ -28,11 +29,32 @@ function ask<T>(child: ChildProcess, message: string, pick: (m: Record<string, u
 
 interface Server { child: ChildProcess; url: string; stats(): Promise<Stats>; settle(): Promise<void>; stop(): Promise<void> }
 
+/**
+ * SQLite: each gateway of this phase runs on its own copy of the seeded store, removed when it
+ * stops. Without it every run measured a store the runs before it had grown (an A run at 16
+ * connections commits some two million audit records), so later rounds were slower than earlier
+ * ones, and the store grew by gigabytes per bench run. (MySQL/MariaDB: the one database, as before.)
+ */
+function storeForRun(store: BenchStore): { env: Record<string, string>; remove(): void } {
+  if (store.databaseUrl) return { env: { DATABASE_URL: store.databaseUrl }, remove: () => undefined };
+  // Everything in the main file (the bench's own connection stays open, so its log would not be copied).
+  sqliteConnection(store.ds).pragma('wal_checkpoint(TRUNCATE)');
+  const file = path.join(path.dirname(store.sqliteFile), 'run.sqlite');
+  const remove = () => {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+  };
+  remove();
+  copyFileSync(store.sqliteFile, file);
+  return { env: { DATA_DIR: path.dirname(file), SQLITE_FILE: path.basename(file) }, remove };
+}
+
 async function serve(variant: Variant, store: BenchStore): Promise<Server> {
+  const run = storeForRun(store);
   const child = fork(path.join(__dirname, 'serve.js'), [], {
-    env: { ...process.env, BENCH_VARIANT: variant, NODE_ENV: 'production', ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : { DATA_DIR: path.dirname(store.sqliteFile), SQLITE_FILE: path.basename(store.sqliteFile) }) },
+    env: { ...process.env, BENCH_VARIANT: variant, NODE_ENV: 'production', ...run.env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  child.once('exit', run.remove);
   const url = await ask(child, '', (m) => m.url as string | undefined);
   return {
     child,

@@ -22,6 +22,15 @@ export function sqliteConnection(ds: DataSource): Database {
   return db;
 }
 
+/**
+ * SQLite: the log size (pages) past which a commit on the gateway's connection checkpoints the
+ * write-ahead log itself, on the event loop. A backstop, four times SQLite's default: in the
+ * gateway the audit projection's worker checkpoints well before that, off the event loop
+ * (WORKER_CHECKPOINT_RECORDS in src/audit/projection-sqlite.ts); this one only runs when the
+ * log grows without the worker (its worker failed, a CLI's long write).
+ */
+export const GATEWAY_AUTOCHECKPOINT_PAGES = 4000;
+
 /** The DataSource for either store: MySQL/MariaDB when a URL is given, the embedded SQLite file otherwise. */
 export function dataSourceOptions(where: StoreLocation): DataSourceOptions {
   const common = {
@@ -53,6 +62,7 @@ export function dataSourceOptions(where: StoreLocation): DataSourceOptions {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('synchronous = NORMAL');
+      db.pragma(`wal_autocheckpoint = ${GATEWAY_AUTOCHECKPOINT_PAGES}`);
     },
   };
 }

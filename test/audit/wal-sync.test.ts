@@ -1,11 +1,14 @@
 import Database from 'better-sqlite3';
-import { fstatSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { createAudit, RequestActivity } from '../../src/audit';
+import { WORKER_CHECKPOINT_RECORDS } from '../../src/audit/projection-sqlite';
 import { createAuditStore } from '../../src/audit/store';
 import { verifyChains } from '../../src/audit/verify';
-import { sqliteConnection } from '../../src/db/data-source';
+import { GATEWAY_AUTOCHECKPOINT_PAGES, sqliteConnection } from '../../src/db/data-source';
 import { useLogSync } from '../../src/audit/wal';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 import { createTestStore } from '../helpers/store';
+import { disclosure, manyRecords } from './fixtures';
 
 /**
  * SQLite (on both CI passes: this is SQLite's own path): the gateway's connection commits in
@@ -150,6 +153,48 @@ describe('without a log to sync', () => {
       await audit.close?.();
     } finally {
       restore();
+      await store.drop();
+    }
+  });
+});
+
+describe("the log's checkpoints", () => {
+  /** The log's restart count and salts (WAL header bytes 12–23): they change only when a writer restarts the log, which syncs the new header in that writer's commit. */
+  const restartMark = (file: string): string => {
+    const fd = openSync(`${file}-wal`, 'r');
+    try {
+      const header = Buffer.alloc(32);
+      readSync(fd, header, 0, 32, 0);
+      return header.subarray(12, 24).toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  test('the projection worker checkpoints and restarts the log; an audit commit never restarts it (nor syncs a new header on the event loop)', async () => {
+    const store = await createTestStore({ sqlite: true });
+    const activity = new RequestActivity();
+    const audit = createAudit(store.ds, { activity });
+    try {
+      const db = sqliteConnection(store.ds);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(GATEWAY_AUTOCHECKPOINT_PAGES); // the gateway's connection: a backstop only
+      await audit.settled();
+      let restartsByProjection = 0;
+      for (let i = 0; i < 8; i++) {
+        // As in a request: the projection waits while a request is in flight, so nothing else writes meanwhile.
+        const end = activity.begin();
+        const before = restartMark(store.sqliteFile);
+        await audit.commit(disclosure({ records: manyRecords(WORKER_CHECKPOINT_RECORDS, i + 1) }));
+        expect(restartMark(store.sqliteFile)).toBe(before);
+        end();
+        await audit.settled();
+        if (restartMark(store.sqliteFile) !== before) restartsByProjection++;
+      }
+      // Checkpointed before each step after the first (1 000 records each): the log starts over each time, so it stays small.
+      expect(restartsByProjection).toBeGreaterThanOrEqual(6);
+      expect(Number((await store.ds.query('SELECT COUNT(*) AS n FROM audit_events'))[0].n)).toBeGreaterThanOrEqual(8 * WORKER_CHECKPOINT_RECORDS);
+    } finally {
+      await audit.close();
       await store.drop();
     }
   });
