@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { isMysql } from '../db/data-source';
+import { isMysql, sqliteConnection } from '../db/data-source';
 import { BatchContent, ChainHead, DEFLATE_FROM_CHARS, EMPTY_HEAD, SealedBatch, sealBatches, storedRecords } from './batch';
 import { BATCH_COLUMNS, batchInsertSql, batchParams, BATCHES_PER_INSERT, RECORD_CHARS_PER_INSERT, toDbTime } from './columns';
 import { GATE_STEPPING, GATE_WAITING, sqliteWriterGate } from './projection-sqlite';
@@ -271,10 +271,13 @@ class SqliteAuditStore implements AuditStore {
 
   constructor(private readonly ds: DataSource, private readonly busyWaitMs = 5000) {}
 
+  /** The shared connection (sqliteConnection); closed, an AuditStoreError, whose name the writer's log shows. */
   private connection(): Database {
-    const db = this.ds.isInitialized ? (this.ds.driver as unknown as { databaseConnection?: Database }).databaseConnection : undefined;
-    if (!db || !db.open) throw new AuditStoreError('the audit store is closed');
-    return db;
+    try {
+      return sqliteConnection(this.ds);
+    } catch {
+      throw new AuditStoreError('the audit store is closed');
+    }
   }
 
   private prepared(db: Database): SqliteStatements {
