@@ -11,7 +11,7 @@ import { enforceSchema } from '../src/enforcement/enforce-schema';
 import type { GatewayContext } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
-import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, SubjectFacts } from '../src/policy';
+import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
 import { plainSchema } from './plain-schema';
 import { median, rotation, spread, table } from './stats';
 import type { BenchStore } from './store';
@@ -44,13 +44,18 @@ function documentsDir(): string {
   return path.resolve(__dirname, '..', '..', 'bench', 'documents');
 }
 
-function context(ds: BenchStore['ds'], caller: Caller): GatewayContext {
-  return { requestId: randomUUID(), caller, loaders: createLoaders(ds), ds, requestTime: now(), headers: new Map() };
+/** Every variant reads the rows of the workload's purpose scope (SPEC §11), so that A, B and C serve the same rows. */
+function context(ds: BenchStore['ds'], p: Prepared, env: Env): GatewayContext {
+  const declared = declarePurpose(p.operation, p.w.variables, new Map(), p.caller, env.policy)!;
+  const scope = rowScope([scopeOf(env.policy, declared.purpose)], p.caller, declared.caseRef);
+  const loaders = createLoaders(ds);
+  loaders.useScope(scope);
+  return { requestId: randomUUID(), caller: p.caller, loaders, ds, requestTime: now(), headers: new Map() };
 }
 
 /** Runs one operation as a variant; A declares the purpose, executes the enforced schema and commits the audit. */
 async function runOnce(v: Variant, p: Prepared, env: Env, explain = false): Promise<{ result: ExecutionResult; d?: Disclosure }> {
-  const ctx = context(env.store.ds, p.caller);
+  const ctx = context(env.store.ds, p, env);
   if (v === 'A') {
     const declared = declarePurpose(p.operation, p.w.variables, ctx.headers, p.caller, env.policy)!;
     const d = new Disclosure(ctx.requestId, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.requestTime, explain);

@@ -1,11 +1,13 @@
 import { DataSource } from 'typeorm';
 import { ClientRegistry } from '../src/callers/registry';
-import { Client, Consent, Device, Order, OrderItem, PaymentAccount, User } from '../src/db/entities';
+import { AppAuthorization, Client, Consent, Device, LegalCase, LegalCaseSubject, Order, OrderItem, PaymentAccount, User } from '../src/db/entities';
 
 /** The demo data of SPEC §8: fixed ids, values and keys. Loaded on the embedded default, or by `npm run seed -- --demo`. */
 export const DEMO_CLIENTS = [
   { id: 'mall-app', displayName: 'Mall integrator', kind: 'partner', key: 'demo-mall-key', purposes: ['service.fulfilment', 'service.after-sales', 'personalization'], role: 'reader' },
-  { id: 'pay-alipay', displayName: 'Alipay integration', kind: 'partner', key: 'demo-alipay-key', purposes: ['service.payment'], role: 'reader' },
+  { id: 'pay-alipay', displayName: 'Alipay integration', kind: 'partner', key: 'demo-alipay-key', purposes: ['service.payment'], role: 'reader', providers: ['ALIPAY'] },
+  { id: 'pay-wechat', displayName: 'WeChat Pay integration', kind: 'partner', key: 'demo-wechat-key', purposes: ['service.payment'], role: 'reader', providers: ['WECHAT_PAY'] },
+  { id: 'pay-unionpay', displayName: 'UnionPay bank card integration', kind: 'partner', key: 'demo-unionpay-key', purposes: ['service.payment'], role: 'reader', providers: ['BANK_CARD'] },
   { id: 'risk-engine', displayName: 'Risk engine', kind: 'internal', key: 'demo-risk-key', purposes: ['security.risk-control'], role: 'reader' },
   { id: 'analytics-sdk', displayName: 'Analytics SDK', kind: 'third-party', key: 'demo-analytics-key', purposes: ['analytics'], role: 'reader' },
   { id: 'docs-app', displayName: 'Docs app', kind: 'third-party', key: 'demo-docs-key', purposes: ['third-party-app'], role: 'reader' },
@@ -39,11 +41,11 @@ export const DEMO_DEVICES: Partial<Device>[] = [
 ];
 
 export const DEMO_ORDERS: Partial<Order>[] = [
-  { id: 1, orderNo: 'MP-2026-0001', userId: 1, paymentAccountId: 1, status: 'DELIVERED', totalAmount: 12900, currency: 'CNY', recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd', createdAt: t('2026-10-03T04:12:00Z') },
-  { id: 2, orderNo: 'MP-2026-0002', userId: 2, paymentAccountId: 3, status: 'SHIPPED', totalAmount: 4500, currency: 'CNY', recipientName: 'Bob Li', recipientPhone: '13987654321', shippingAddress: 'Shanghai, Pudong New Area, 100 Century Ave', createdAt: t('2026-10-05T06:00:00Z') },
-  { id: 3, orderNo: 'MP-2026-0003', userId: 3, paymentAccountId: null, status: 'PAID', totalAmount: 1990, currency: 'CNY', recipientName: 'Lily Chen', recipientPhone: '13700001111', shippingAddress: 'Xiamen, Huli District, 21 Xianyue Rd', createdAt: t('2026-10-07T07:00:00Z') },
-  { id: 4, orderNo: 'MP-2026-0004', userId: 4, paymentAccountId: null, status: 'PENDING', totalAmount: 2990, currency: 'CNY', recipientName: 'Tom Zhou', recipientPhone: '13600002222', shippingAddress: 'Fuzhou, Gulou District, 3 Wusi Rd', createdAt: t('2026-10-09T08:00:00Z') },
-  { id: 5, orderNo: 'MP-2026-0005', userId: 5, paymentAccountId: null, status: 'CANCELLED', totalAmount: 990, currency: 'CNY', recipientName: 'Erin Xu', recipientPhone: '13500003333', shippingAddress: 'Beijing, Chaoyang District, 1 Jianguo Rd', createdAt: t('2026-05-01T09:00:00Z') },
+  { id: 1, orderNo: 'MP-2026-0001', userId: 1, paymentAccountId: 1, status: 'DELIVERED', channel: 'mall-app', totalAmount: 12900, currency: 'CNY', recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd', createdAt: t('2026-10-03T04:12:00Z') },
+  { id: 2, orderNo: 'MP-2026-0002', userId: 2, paymentAccountId: 3, status: 'SHIPPED', channel: 'mall-app', totalAmount: 4500, currency: 'CNY', recipientName: 'Bob Li', recipientPhone: '13987654321', shippingAddress: 'Shanghai, Pudong New Area, 100 Century Ave', createdAt: t('2026-10-05T06:00:00Z') },
+  { id: 3, orderNo: 'MP-2026-0003', userId: 3, paymentAccountId: null, status: 'PAID', channel: 'mall-app', totalAmount: 1990, currency: 'CNY', recipientName: 'Lily Chen', recipientPhone: '13700001111', shippingAddress: 'Xiamen, Huli District, 21 Xianyue Rd', createdAt: t('2026-10-07T07:00:00Z') },
+  { id: 4, orderNo: 'MP-2026-0004', userId: 4, paymentAccountId: null, status: 'PENDING', channel: 'docs-app', totalAmount: 2990, currency: 'CNY', recipientName: 'Tom Zhou', recipientPhone: '13600002222', shippingAddress: 'Fuzhou, Gulou District, 3 Wusi Rd', createdAt: t('2026-10-09T08:00:00Z') },
+  { id: 5, orderNo: 'MP-2026-0005', userId: 5, paymentAccountId: null, status: 'CANCELLED', channel: 'mall-app', totalAmount: 990, currency: 'CNY', recipientName: 'Erin Xu', recipientPhone: '13500003333', shippingAddress: 'Beijing, Chaoyang District, 1 Jianguo Rd', createdAt: t('2026-05-01T09:00:00Z') },
 ];
 
 export const DEMO_ORDER_ITEMS: Partial<OrderItem>[] = [
@@ -63,6 +65,22 @@ export const DEMO_CONSENTS: Partial<Consent>[] = [
   { id: 5, userId: 4, purpose: 'personalization', clientId: null, byGuardian: true, grantedAt: t('2026-02-01T00:00:00Z'), withdrawnAt: null },
 ];
 
+/** SPEC §11: Alice (1) and Lily (3) have authorised docs-app. */
+export const DEMO_APP_AUTHORIZATIONS: Partial<AppAuthorization>[] = [
+  { userId: 1, clientId: 'docs-app', authorizedAt: t('2026-03-01T00:00:00Z'), revokedAt: null },
+  { userId: 3, clientId: 'docs-app', authorizedAt: t('2026-03-02T00:00:00Z'), revokedAt: null },
+];
+
+/** SPEC §11: one case for the legal desk, naming Alice and Bob. */
+export const DEMO_CASE = {
+  caseRef: 'GA-2026-0117',
+  purposes: ['legal.criminal-investigation'],
+  subjectIds: [1, 2],
+  expiresAt: t('2027-12-31T23:59:59Z'),
+  openedAt: t('2026-11-15T00:00:00Z'),
+  openedBy: 'security-console',
+};
+
 export class DemoSeedError extends Error {}
 
 /**
@@ -73,8 +91,17 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
   const registry = new ClientRegistry(ds, 0);
   let wrote = false;
   for (const c of DEMO_CLIENTS) {
-    if (await ds.getRepository(Client).exists({ where: { id: c.id } })) continue;
-    await registry.create({ id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes] }, c.key);
+    const providers = 'providers' in c ? [...c.providers] : [];
+    const existing = await ds.getRepository(Client).findOne({ where: { id: c.id } });
+    if (existing) {
+      // A store seeded before relationship scope: give the demo payment clients their providers once.
+      if (providers.length && !(existing.providers ?? []).length) {
+        await registry.update(c.id, { providers });
+        wrote = true;
+      }
+      continue;
+    }
+    await registry.create({ id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes], providers }, c.key);
     wrote = true;
   }
   const existing = await ds.getRepository(User).findBy(DEMO_USERS.map((u) => ({ id: u.id! })));
@@ -82,7 +109,7 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
     const demo = DEMO_USERS.find((d) => d.id === u.id)!;
     if (u.username !== demo.username) throw new DemoSeedError(`user id ${u.id} is taken by "${u.username}"; the demo data needs ids 1-5 free`);
   }
-  if (existing.length === DEMO_USERS.length) return wrote;
+  if (existing.length === DEMO_USERS.length) return (await loadDemoRelationships(ds)) || wrote;
   await ds.transaction(async (m) => {
     const missing = DEMO_USERS.filter((d) => !existing.some((u) => u.id === d.id));
     const ids = new Set(missing.map((u) => u.id));
@@ -98,5 +125,33 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
     const consents = own(DEMO_CONSENTS);
     if (consents.length) await m.insert(Consent, consents);
   });
+  await loadDemoRelationships(ds);
   return true;
+}
+
+/**
+ * The relationship facts of SPEC §11, where missing: demo orders' channels (on a store seeded
+ * before the column existed), the app authorisations, and the legal case. A user who revoked a
+ * demo authorisation is not authorised again. Returns whether anything was written.
+ */
+async function loadDemoRelationships(ds: DataSource): Promise<boolean> {
+  let wrote = false;
+  for (const o of DEMO_ORDERS) {
+    const r = await ds.getRepository(Order).update({ id: o.id!, orderNo: o.orderNo!, channel: '' }, { channel: o.channel! });
+    if (r.affected) wrote = true;
+  }
+  for (const a of DEMO_APP_AUTHORIZATIONS) {
+    if (await ds.getRepository(AppAuthorization).exists({ where: { userId: a.userId!, clientId: a.clientId! } })) continue;
+    await ds.getRepository(AppAuthorization).insert({ ...a, authorizedRequestId: 'demo-seed', revokedRequestId: null });
+    wrote = true;
+  }
+  if (!(await ds.getRepository(LegalCase).exists({ where: { caseRef: DEMO_CASE.caseRef } }))) {
+    const { subjectIds, ...c } = DEMO_CASE;
+    await ds.transaction(async (m) => {
+      await m.insert(LegalCase, { ...c, purposes: [...c.purposes], closedAt: null });
+      await m.insert(LegalCaseSubject, subjectIds.map((userId) => ({ caseRef: c.caseRef, userId })));
+    });
+    wrote = true;
+  }
+  return wrote;
 }

@@ -22,6 +22,8 @@ import { log } from './log';
 import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
 import { startActivityRollup } from './review';
 import { installOnboarding } from './onboarding';
+import { UNRESTRICTED } from './policy/scope';
+import { caseLookup } from './relationships/cases';
 
 export interface Gateway {
   url: string;
@@ -49,6 +51,17 @@ export interface GatewayOptions {
   benchmarkWithoutAudit?: boolean;
 }
 
+/** Benchmark variant B only: with enforcement off, every row is in scope (the purpose plugin decides it otherwise). */
+const everyRowInScope: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue }) {
+        contextValue.loaders.useScope(UNRESTRICTED);
+      },
+    };
+  },
+};
+
 /** Compose the gateway: store → schema → Apollo → HTTP. Listens on config.port (0: any free port). */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const ds = options.ds ?? (await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile }));
@@ -68,7 +81,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const guard = hardening(config);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...guard.plugins, // introspection, query limits, suggestions: refusals before the purpose is even read
-    ...(unenforced ? [] : [purposePlugin({ policy, fields }), disclosurePlugin(measuredCommit(metrics, commit))]),
+    ...(unenforced ? [everyRowInScope] : [purposePlugin({ policy, fields, cases: caseLookup(ds) }), disclosurePlugin(measuredCommit(metrics, commit))]),
     internalStatusPlugin,
   ];
   const apollo = new ApolloServer<GatewayContext>({

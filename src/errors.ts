@@ -12,6 +12,10 @@ export const ERROR_STATUS = {
   PURPOSE_CONFLICT: 400,
   PURPOSE_NOT_PERMITTED: 403,
   CASE_REF_REQUIRED: 400,
+  /** A legal purpose's case reference that is not registered, closed, expired or for another purpose (SPEC §11). */
+  CASE_UNKNOWN: 403,
+  /** A row asked for by id that is not in the caller's scope, or does not exist: one field is null, the rest is served (SPEC §11). */
+  OUT_OF_SCOPE: 200,
   BAD_USER_INPUT: 400,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,

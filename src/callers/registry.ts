@@ -2,6 +2,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { now } from '../clock';
 import { ApiKey, Client } from '../db/entities';
 import type { ClientKind, ClientRole } from '../db/entities/Client';
+import { isPaymentProvider, PAYMENT_PROVIDERS } from '../policy/scope';
 import { generateApiKey, hashApiKey, keyPrefix, sameHash } from './keys';
 
 /** The caller as the rest of the request sees it: immutable, no key material. */
@@ -11,6 +12,8 @@ export interface Caller {
   readonly kind: ClientKind;
   readonly role: ClientRole;
   readonly purposes: readonly string[];
+  /** Payment providers it integrates (SPEC §11): the `provider` scope's relationship. */
+  readonly providers: readonly string[];
   readonly trustedDocumentsOnly: boolean;
   readonly rateLimitPerSecond: number | null;
 }
@@ -21,13 +24,29 @@ export interface NewClient {
   kind: ClientKind;
   role: ClientRole;
   purposes: string[];
+  providers?: string[];
   trustedDocumentsOnly?: boolean;
   rateLimitPerSecond?: number | null;
 }
 
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
-export class ClientRegistryError extends Error {}
+/** A registration that cannot be made; `code` is stable (`BAD_USER_INPUT`, or `UNKNOWN_PROVIDER` for a provider that does not exist). */
+export class ClientRegistryError extends Error {
+  constructor(message: string, readonly code: 'BAD_USER_INPUT' | 'UNKNOWN_PROVIDER' = 'BAD_USER_INPUT') {
+    super(message);
+  }
+}
+
+/** Checks and normalises a provider list: known names, each once, in the order given. */
+export function checkProviders(providers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of providers) {
+    if (!isPaymentProvider(p)) throw new ClientRegistryError(`unknown payment provider "${p.slice(0, 32)}" (expected ${PAYMENT_PROVIDERS.join(', ')})`, 'UNKNOWN_PROVIDER');
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
 
 function toCaller(c: Client): Caller {
   return Object.freeze({
@@ -36,6 +55,7 @@ function toCaller(c: Client): Caller {
     kind: c.kind,
     role: c.role,
     purposes: Object.freeze([...c.purposes]),
+    providers: Object.freeze([...(c.providers ?? [])]),
     trustedDocumentsOnly: !!c.trustedDocumentsOnly,
     rateLimitPerSecond: c.rateLimitPerSecond,
   });
@@ -76,6 +96,7 @@ export class ClientRegistry {
   /** Register a client and return its first key, which is shown once and stored only as a hash. */
   async create(spec: NewClient, presetKey?: string): Promise<{ caller: Caller; key: string }> {
     if (!CLIENT_ID.test(spec.id)) throw new ClientRegistryError(`client id "${spec.id}" must match ${CLIENT_ID}`);
+    const providers = checkProviders(spec.providers ?? []);
     if (await this.ds.getRepository(Client).exists({ where: { id: spec.id } })) {
       throw new ClientRegistryError(`client "${spec.id}" already exists`);
     }
@@ -85,6 +106,7 @@ export class ClientRegistry {
       kind: spec.kind,
       role: spec.role,
       purposes: spec.purposes,
+      providers,
       trustedDocumentsOnly: spec.trustedDocumentsOnly ?? false,
       rateLimitPerSecond: spec.rateLimitPerSecond ?? null,
       createdAt: now(),
@@ -112,7 +134,8 @@ export class ClientRegistry {
     return r.affected ?? 0;
   }
 
-  async update(clientId: string, patch: Partial<Pick<Client, 'trustedDocumentsOnly' | 'rateLimitPerSecond' | 'purposes' | 'displayName'>>): Promise<Caller> {
+  async update(clientId: string, patch: Partial<Pick<Client, 'trustedDocumentsOnly' | 'rateLimitPerSecond' | 'purposes' | 'displayName'>> & { providers?: string[] }): Promise<Caller> {
+    if (patch.providers !== undefined) patch = { ...patch, providers: checkProviders(patch.providers) };
     const repo = this.ds.getRepository(Client);
     const c = await repo.findOne({ where: { id: clientId } });
     if (!c) throw new ClientRegistryError(`no client "${clientId}"`);

@@ -3,6 +3,7 @@ import type { Caller } from '../callers/registry';
 import { gatewayError } from '../errors';
 import { purposeDirective } from '../graphql/directives';
 import { CompiledPolicy, judgePurpose, LegalBasis, Purpose, purposeRejectionMessage } from '../policy';
+import { CASE_REF } from '../policy/scope';
 
 export interface DeclaredPurpose {
   purpose: Purpose;
@@ -10,7 +11,6 @@ export interface DeclaredPurpose {
   caseRef: string | null;
 }
 
-const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,63}$/;
 
 /** One declared value from the operation and/or its header; different values conflict. */
 function agree(fromOperation: string | null, fromHeader: string | null, what: string): string | null {

@@ -8,8 +8,10 @@ export interface FieldRecord {
   subjectId: number | null;
   entity: string;
   entityId: string;
+  /** The field, or `*` for a whole row refused by scope (SPEC §11). */
   field: string;
-  category: Category;
+  /** The field's category, or `*` for a whole row refused by scope. */
+  category: Category | '*';
   decision: FieldDecision['decision'];
   mask: FieldDecision['mask'];
   reason: FieldDecision['reason'];
@@ -98,6 +100,17 @@ export class Disclosure {
       });
     }
     this.explain?.push({ path: path!, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis });
+  }
+
+  /**
+   * A row asked for by id that is out of scope, or missing (the two are recorded alike, so that
+   * neither the response nor its timing tells them apart): one DENY record for the whole row.
+   */
+  noteOutOfScope(entity: string, entityId: string, subjectId: number | null, info: GraphQLResolveInfo): void {
+    if (this.closed) return;
+    this.records.push({ subjectId, entity, entityId, field: '*', category: '*', decision: 'DENY', mask: null, reason: 'OUT_OF_SCOPE', basis: this.basis, consentId: null });
+    this.denied++;
+    this.explain?.push({ path: responsePathAsArray(info.path), category: '*', decision: 'DENY', mask: null, reason: 'OUT_OF_SCOPE', basis: this.basis });
   }
 
   summary() {

@@ -4,6 +4,7 @@ import { gatewayError } from '../errors';
 import type { GatewayContext } from '../graphql/context';
 import { applyMask, Category, CompiledPolicy, decideField, FieldDecision, SubjectFacts } from '../policy';
 import type { Disclosure } from './disclosure';
+import { scopeSingleRow, SINGLE_ROW_FIELDS } from './row-scope';
 import { SensitiveField, sensitiveFields } from './sensitive-fields';
 
 /** A row that belongs to a data subject: a user itself, or a row with its owner's id. */
@@ -23,7 +24,8 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 }
 
 /**
- * Wrap every `@sensitive` field, and only those, in one synchronous policy decision:
+ * Wrap every single-row field in its scope check (row-scope.ts), and every `@sensitive` field,
+ * and only those, in one synchronous policy decision:
  * denied fields resolve to null without touching their resolver; masked ones are masked
  * after it. Every decision is noted for the audit. Other fields keep their resolvers as
  * they are (no per-field Promise, no global middleware).
@@ -66,6 +68,8 @@ export function enforceSchema(schema: GraphQLSchema, options: EnforcementOptions
 
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
+      const single = SINGLE_ROW_FIELDS.get(`${typeName}.${fieldName}`);
+      if (single) return { ...config, resolve: scopeSingleRow(single, (config.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<Record<string, unknown>, GatewayContext>) };
       const meta = fields.get(`${typeName}.${fieldName}`);
       if (!meta) return config;
       return { ...config, resolve: wrap(meta, (config.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<SubjectRow, GatewayContext>) };

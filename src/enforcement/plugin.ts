@@ -5,19 +5,22 @@ import type { CompiledPolicy } from '../policy';
 import { declarePurpose } from './declare-purpose';
 import { Disclosure } from './disclosure';
 import { selectsPersonalField } from './personal-selection';
+import { CaseLookup, requestScope } from './row-scope';
 import type { SensitiveField } from './sensitive-fields';
 
 export interface PurposePluginDeps {
   policy: CompiledPolicy;
   fields: Map<string, SensitiveField>;
+  /** Registered legal cases, for purposes with scope `case`. */
+  cases: CaseLookup;
 }
 
 /**
  * Before execution: the operation's purpose is declared and accepted, or the operation is
  * refused whole (no `data`). An operation without a purpose may run only if it selects no
- * personal field.
+ * personal field. Either way, the request's row scope (SPEC §11) is decided here.
  */
-export function purposePlugin({ policy, fields }: PurposePluginDeps): ApolloServerPlugin<GatewayContext> {
+export function purposePlugin({ policy, fields, cases }: PurposePluginDeps): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -25,9 +28,12 @@ export function purposePlugin({ policy, fields }: PurposePluginDeps): ApolloServ
           if (!operation) return; // Apollo has already refused a document without a runnable operation.
           const declared = declarePurpose(operation, request.variables ?? {}, ctx.headers, ctx.caller, policy);
           if (declared) {
+            ctx.loaders.useScope(await requestScope(policy, ctx.caller, declared, ctx.requestTime, cases));
             ctx.disclosure = new Disclosure(ctx.requestId, ctx.caller.id, declared.purpose, declared.basis, declared.caseRef, policy, ctx.requestTime, ctx.headers.get('x-explain') === '1');
           } else if (selectsPersonalField(schema, document, operation, fields)) {
             throw gatewayError('PURPOSE_REQUIRED', 'This operation selects personal fields: declare why, with @purpose(name: "…") or the X-Purpose header');
+          } else {
+            ctx.loaders.useScope(await requestScope(policy, ctx.caller, null, ctx.requestTime, cases));
           }
         },
       };

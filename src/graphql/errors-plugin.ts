@@ -8,7 +8,7 @@ import type { GatewayContext } from './context';
 const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
 
 /** Extensions that may reach a client; anything else (stack traces, SQL, driver details) is dropped. */
-const SAFE_EXTENSIONS = new Set(['code', 'reason', 'purpose', 'category', 'limit', 'argument', 'retryAfter', 'requestId']);
+const SAFE_EXTENSIONS = new Set(['code', 'reason', 'purpose', 'category', 'limit', 'argument', 'retryAfter', 'requestId', 'scope']);
 
 /**
  * Every error leaves through here: our codes and GraphQL's request errors are kept; anything

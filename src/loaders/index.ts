@@ -1,7 +1,9 @@
 import DataLoader from 'dataloader';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { Consent, Device, Order, OrderItem, PaymentAccount, User } from '../db/entities';
 import type { PageWindow } from '../graphql/pagination';
+import { decideScope, isUnrestricted, NO_ROWS, RelationshipFacts, RowScope } from '../policy/scope';
+import { relationshipColumns, scopeFilter, ScopedEntity } from './scope-sql';
 import { SubjectCache } from './subjects';
 
 export { SubjectCache } from './subjects';
@@ -31,21 +33,81 @@ export interface OrdersKey {
  * withdrawn between two requests is never served from a cache). Loaders that return rows
  * of a data subject make sure that subject's facts are loaded too, so that enforcement can
  * decide each field synchronously.
+ *
+ * Rows are scoped (SPEC §11) in the same statement that reads them: lists keep only the rows in
+ * the request's scope (a WHERE on the relationship), and a row asked for by id comes back with its
+ * relationship facts, decided by src/policy (decideScope). A row out of scope is returned as
+ * null, exactly as a missing one; `hiddenSubject` keeps its owner for the audit record.
+ *
+ * The scope starts as NO_ROWS (fail closed) and is set once the purpose is decided, before
+ * execution (`useScope`). It lives here, not on the context, because Apollo hands plugins and
+ * resolvers a shallow copy of the context, and the loaders are what they all share.
  */
 export function createLoaders(ds: DataSource) {
   const repo = <T extends object>(e: new () => T) => ds.getRepository(e);
+  let current: RowScope = NO_ROWS;
+  const scopeOf = () => current;
+  /** Adds the request's scope filter to a query over `entity` under `alias`. */
+  const scoped = <T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, entity: ScopedEntity, alias: string): SelectQueryBuilder<T> => {
+    const f = scopeFilter(scopeOf(), entity, alias);
+    return f ? qb.andWhere(f.sql, f.params) : qb;
+  };
+  const listOf = <T extends ObjectLiteral>(e: new () => T, entity: ScopedEntity, column: string, ids: readonly number[]) =>
+    scoped(repo(e).createQueryBuilder('r').where(`r.${column} IN (:...ids)`, { ids: [...ids] }), entity, 'r').orderBy('r.id', 'ASC').getMany();
+
+  /** Out-of-scope rows asked for by id: `Entity:id` → the subject they belong to (for the audit only). */
+  const hidden = new Map<string, number>();
+
+  /**
+   * Rows by id with the request's scope decided per row: unrestricted, a plain lookup; otherwise
+   * one statement selecting each relationship's fact beside the row, for src/policy to decide.
+   * A missing id and an out-of-scope one take the same statement and come back the same (null).
+   */
+  const scopedById = async <T extends { id: number }>(e: new () => T, entity: ScopedEntity, ids: readonly number[], subjectOf: (row: T) => number): Promise<{ visible: T[]; all: T[] }> => {
+    const scope = scopeOf();
+    if (isUnrestricted(scope)) {
+      const rows = await repo(e).findBy({ id: In([...ids]) } as never);
+      return { visible: rows, all: rows };
+    }
+    const { columns, params } = relationshipColumns(scope, entity, 'r');
+    const qb = repo(e).createQueryBuilder('r').where('r.id IN (:...ids)', { ids: [...ids], ...params });
+    for (const c of columns) qb.addSelect(c.sql, c.name);
+    const { raw, entities } = await qb.getRawAndEntities();
+    const factsById = new Map<number, RelationshipFacts>();
+    for (const row of raw as Record<string, unknown>[]) {
+      const facts: Partial<Record<string, boolean>> = {};
+      for (const c of columns) facts[c.relationship] = Number(row[c.name]) === 1;
+      factsById.set(Number(row.r_id), facts);
+    }
+    const visible: T[] = [];
+    for (const row of entities) {
+      if (decideScope(scope, factsById.get(row.id) ?? {})) visible.push(row);
+      else hidden.set(`${entity}:${row.id}`, subjectOf(row));
+    }
+    return { visible, all: entities };
+  };
 
   const consentsByUser = new DataLoader<number, Consent[]>(async (ids) =>
     groupBy(ids, await repo(Consent).find({ where: { userId: In([...ids]) }, order: { id: 'ASC' } }), (c) => c.userId));
 
   const subjects = new SubjectCache(consentsByUser);
 
-  const userById = new DataLoader<number, User | null>(async (ids) => {
+  /** Users as data subjects, whatever the scope: enforcement needs the facts of every row's owner. */
+  const subjectById = new DataLoader<number, User | null>(async (ids) => {
     const rows = await repo(User).findBy({ id: In([...ids]) });
     await subjects.addUsers(rows);
     return byId(ids, rows);
   });
-  subjects.attachUserLoader(userById);
+  subjects.attachUserLoader(subjectById);
+
+  /** Users as API rows (`user(id:)`, `order.user`): in the request's scope, or null. */
+  const userById = new DataLoader<number, User | null>(async (ids) => {
+    if (isUnrestricted(scopeOf())) return subjectById.loadMany(ids) as Promise<(User | null)[]>;
+    const { visible, all } = await scopedById(User, 'User', ids, (u) => u.id);
+    for (const u of all) subjectById.prime(u.id, u);
+    await subjects.addUsers(all);
+    return byId(ids, visible);
+  });
 
   /** Load rows, then the facts of their subjects, in one step. */
   const withSubjects = async <T extends { userId: number }>(rows: T[]): Promise<T[]> => {
@@ -54,19 +116,19 @@ export function createLoaders(ds: DataSource) {
   };
 
   const paymentAccountsByUser = new DataLoader<number, PaymentAccount[]>(async (ids) =>
-    groupBy(ids, await withSubjects(await repo(PaymentAccount).find({ where: { userId: In([...ids]) }, order: { id: 'ASC' } })), (a) => a.userId));
+    groupBy(ids, await withSubjects(await listOf(PaymentAccount, 'PaymentAccount', 'user_id', ids)), (a) => a.userId));
 
   const devicesByUser = new DataLoader<number, Device[]>(async (ids) =>
-    groupBy(ids, await withSubjects(await repo(Device).find({ where: { userId: In([...ids]) }, order: { id: 'ASC' } })), (d) => d.userId));
+    groupBy(ids, await withSubjects(await listOf(Device, 'Device', 'user_id', ids)), (d) => d.userId));
 
   const paymentAccountById = new DataLoader<number, PaymentAccount | null>(async (ids) =>
-    byId(ids, await withSubjects(await repo(PaymentAccount).findBy({ id: In([...ids]) }))));
+    byId(ids, await withSubjects((await scopedById(PaymentAccount, 'PaymentAccount', ids, (a) => a.userId)).visible)));
 
   const orderById = new DataLoader<number, Order | null>(async (ids) =>
-    byId(ids, await withSubjects(await repo(Order).findBy({ id: In([...ids]) }))));
+    byId(ids, await withSubjects((await scopedById(Order, 'Order', ids, (o) => o.userId)).visible)));
 
   const deviceById = new DataLoader<number, Device | null>(async (ids) =>
-    byId(ids, await withSubjects(await repo(Device).findBy({ id: In([...ids]) }))));
+    byId(ids, await withSubjects((await scopedById(Device, 'Device', ids, (d) => d.userId)).visible)));
 
   const itemsByOrder = new DataLoader<number, OrderItem[]>(async (ids) =>
     groupBy(ids, await repo(OrderItem).find({ where: { orderId: In([...ids]) }, order: { id: 'ASC' } }), (i) => i.orderId));
@@ -89,15 +151,18 @@ export function createLoaders(ds: DataSource) {
       for (const group of groups.values()) {
         const w = group[0].window;
         const userIds = [...new Set(group.map((k) => k.userId))];
-        let cond = 'user_id IN (:...userIds)';
-        if (w.afterId !== null) cond += ' AND id < :afterId';
-        if (w.beforeId !== null) cond += ' AND id > :beforeId';
+        let cond = 'r.user_id IN (:...userIds)';
+        if (w.afterId !== null) cond += ' AND r.id < :afterId';
+        if (w.beforeId !== null) cond += ' AND r.id > :beforeId';
+        // Pages are over the orders in scope: the filter is inside the numbering.
+        const filter = scopeFilter(scopeOf(), 'Order', 'r');
+        if (filter) cond += ` AND ${filter.sql}`;
         const dir = w.forward ? 'DESC' : 'ASC';
         const rows = await repo(Order).createQueryBuilder('o')
           .where(
-            `o.id IN (SELECT ranked.id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id ${dir}) AS rn ` +
-            `FROM orders WHERE ${cond}) ranked WHERE ranked.rn <= :limit)`,
-            { userIds, afterId: w.afterId, beforeId: w.beforeId, limit: w.size + 1 },
+            `o.id IN (SELECT ranked.id FROM (SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.user_id ORDER BY r.id ${dir}) AS rn ` +
+            `FROM orders r WHERE ${cond}) ranked WHERE ranked.rn <= :limit)`,
+            { userIds, afterId: w.afterId, beforeId: w.beforeId, limit: w.size + 1, ...filter?.params },
           )
           .orderBy('o.id', dir)
           .getMany();
@@ -112,8 +177,18 @@ export function createLoaders(ds: DataSource) {
   );
 
   return {
-    userById, consentsByUser, paymentAccountsByUser, devicesByUser, paymentAccountById,
+    userById, subjectById, consentsByUser, paymentAccountsByUser, devicesByUser, paymentAccountById,
     orderById, deviceById, itemsByOrder, ordersByUser, subjects,
+    /** The request's row scope. */
+    scope: scopeOf,
+    /** Sets the request's row scope, once its purpose is decided and before any row is read. */
+    useScope: (scope: RowScope): void => {
+      current = scope;
+    },
+    /** Adds the scope's filter to a list query (the users page). */
+    scoped,
+    /** The subject of a row that was asked for by id and is out of scope; undefined for a missing row. */
+    hiddenSubject: (entity: ScopedEntity, id: number): number | undefined => hidden.get(`${entity}:${id}`),
   };
 }
 

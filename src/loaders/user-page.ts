@@ -11,8 +11,13 @@ export async function loadUserPage(ds: DataSource, loaders: Loaders, w: PageWind
   const qb = ds.getRepository(User).createQueryBuilder('u');
   if (w.afterId !== null) qb.andWhere('u.id > :afterId', { afterId: w.afterId });
   if (w.beforeId !== null) qb.andWhere('u.id < :beforeId', { beforeId: w.beforeId });
+  // Only the users in the request's scope (SPEC §11): the page and its cursors are over them.
+  loaders.scoped(qb, 'User', 'u');
   const rows = await qb.orderBy('u.id', w.forward ? 'ASC' : 'DESC').take(w.size + 1).getMany();
-  for (const r of rows) loaders.userById.prime(r.id, r);
+  for (const r of rows) {
+    loaders.userById.prime(r.id, r);
+    loaders.subjectById.prime(r.id, r);
+  }
   await loaders.subjects.addUsers(rows);
   return rows;
 }

@@ -1,4 +1,5 @@
 import type { PolicyDocument, PurposeDefinition } from './load';
+import type { Scope } from './scope';
 import type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
 
 export type Decision = 'ALLOW' | 'MASK' | 'DENY';
@@ -8,7 +9,8 @@ export type Reason =
   | 'SUBJECT_ERASED'
   | 'CONSENT_MISSING'
   | 'GUARDIAN_CONSENT_MISSING'
-  | 'PURPOSE_FORBIDS';
+  | 'PURPOSE_FORBIDS'
+  | 'OUT_OF_SCOPE';
 
 /** The decision on one field; shared and frozen, never allocated per call. */
 export interface FieldDecision {
@@ -58,6 +60,8 @@ interface Cell {
 interface PurposeNode {
   readonly resolution: PurposeResolution & { ok: true };
   readonly consentBased: boolean;
+  /** About whom it releases anything (SPEC §11). */
+  readonly scope: Scope;
   /** The purpose itself and every ancestor: a consent or client registration for any of them covers it. */
   readonly coveredBy: ReadonlySet<string>;
   readonly cells: Lookup<Cell>;
@@ -127,6 +131,7 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
       Object.freeze({
         resolution: Object.freeze({ ok: true as const, purpose: purpose.name as Purpose, basis, caseRefRequired: purpose.caseRefRequired }),
         consentBased,
+        scope: purpose.scope,
         coveredBy: new Set(lineage),
         cells: lookup(cells),
       }),
@@ -231,4 +236,16 @@ export function isRegistrablePurpose(policy: CompiledPolicy, name: string): bool
 /** True when the purpose's basis is consent, so that subject consent conditions apply. */
 export function isConsentBased(policy: CompiledPolicy, purpose: Purpose): boolean {
   return nodeOf(policy, purpose).consentBased;
+}
+
+/** The relationship scope of a declarable purpose (SPEC §11). */
+export function scopeOf(policy: CompiledPolicy, purpose: Purpose): Scope {
+  return nodeOf(policy, purpose).scope;
+}
+
+/** The scopes of every purpose a client may declare: what an operation without a purpose may see rows of. */
+export function registeredScopes(policy: CompiledPolicy, clientPurposes: readonly string[]): Scope[] {
+  const scopes = new Set<Scope>();
+  for (const purpose of policy.purposes) if (clientMayDeclare(policy, clientPurposes, purpose)) scopes.add(nodeOf(policy, purpose).scope);
+  return [...scopes];
 }

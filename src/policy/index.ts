@@ -13,10 +13,17 @@ export {
   judgePurpose,
   purposeCovers,
   purposeRejectionMessage,
+  registeredScopes,
   resolvePurpose,
+  scopeOf,
 } from './engine';
 export type { CellDescription, CompiledPolicy, Decision, FieldDecision, PurposeJudgement, PurposeResolution, Reason, SubjectFacts } from './engine';
 export { MINOR_AGE, isMinorOn, subjectFacts } from './subject';
+export {
+  NO_ROWS, PAYMENT_PROVIDERS, SCOPES, SCOPE_MEANING, SCOPE_RELATIONSHIP, UNRESTRICTED, caseValidFor, compareScopes, decideScope,
+  isPaymentProvider, isScope, isUnrestricted, relationshipsOf, rowScope,
+} from './scope';
+export type { CaseFacts, PaymentProviderName, Relationship, RelationshipFacts, RowScope, Scope } from './scope';
 export type { ConsentFact } from './subject';
 export {
   COARSE_ACCURACY_M,

@@ -3,6 +3,8 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node, YAMLMap, YAMLSeq } from 'yaml';
 import type { Decision } from './engine';
+import { isScope, SCOPES } from './scope';
+import type { Scope } from './scope';
 import { CATEGORIES, LEGAL_BASES, MASK_KINDS, PURPOSES } from './vocabulary';
 
 /** A policy file that must not be used; the message reads `<file>:<line>: <problem>`. */
@@ -34,6 +36,8 @@ export interface PurposeDefinition {
   readonly declarable: boolean;
   /** Effective value: set on the purpose or on any ancestor. */
   readonly caseRefRequired: boolean;
+  /** Effective relationship scope (SPEC §11): set on the purpose or inherited from the nearest ancestor that sets one. */
+  readonly scope: Scope;
 }
 
 export interface RuleDefinition {
@@ -62,10 +66,16 @@ export interface ParseOptions {
    * and tools reading older policy files, turn it off.
    */
   readonly checkVocabulary?: boolean;
+  /**
+   * Require every declarable purpose to have a scope, on itself or an ancestor (default true).
+   * Tools reading a policy file written before scopes existed turn it off: such a file's
+   * purposes then have scope `all`, which is how the gateway behaved under it.
+   */
+  readonly requireScopes?: boolean;
 }
 
 const SECTIONS = ['version', 'bases', 'masks', 'categories', 'purposes', 'rules'] as const;
-const PURPOSE_KEYS = new Set(['basis', 'description', 'declarable', 'caseRefRequired']);
+const PURPOSE_KEYS = new Set(['basis', 'description', 'declarable', 'caseRefRequired', 'scope']);
 // Names end up in generated TypeScript and in error codes: keep them to a safe alphabet.
 const DOTTED_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 const BASIS_NAME = /^[a-z][a-z0-9-]*$/;
@@ -182,7 +192,7 @@ export function parsePolicy(text: string, file: string, options: ParseOptions = 
   }
   if (categories.size === 0) read.fail(categoriesEntry.keyNode, 'categories must not be empty');
 
-  const purposes = readPurposes(read, section('purposes'), bases);
+  const purposes = readPurposes(read, section('purposes'), bases, options.requireScopes ?? true);
   const rules = readRules(read, section('rules'), purposes, categories, masks);
 
   if (options.checkVocabulary ?? true) {
@@ -206,8 +216,8 @@ export function parsePolicy(text: string, file: string, options: ParseOptions = 
 
 type ReadPurpose = { definition: PurposeDefinition; node: Node };
 
-function readPurposes(read: PolicyReader, section: Entry, bases: ReadonlyMap<string, Node>): Map<string, ReadPurpose> {
-  const raw = new Map<string, { keyNode: Node; basis: string; description: string; declarable: boolean; caseRef: boolean | null; caseRefNode: Node | null }>();
+function readPurposes(read: PolicyReader, section: Entry, bases: ReadonlyMap<string, Node>, requireScopes: boolean): Map<string, ReadPurpose> {
+  const raw = new Map<string, { keyNode: Node; basis: string; description: string; declarable: boolean; caseRef: boolean | null; caseRefNode: Node | null; scope: Scope | null }>();
   for (const { key: name, keyNode, value } of read.entries(read.map(section.value, 'purposes', section.keyNode), 'purposes')) {
     if (!DOTTED_NAME.test(name)) read.fail(keyNode, `invalid purpose name "${name}"`);
     const fields = new Map(read.entries(read.map(value, `purpose ${name}`, keyNode), `purpose ${name}`).map((e) => [e.key, e]));
@@ -225,7 +235,14 @@ function readPurposes(read: PolicyReader, section: Entry, bases: ReadonlyMap<str
     const declarable = declarableEntry ? read.boolean(declarableEntry.value, `declarable of purpose ${name}`, declarableEntry.keyNode) : true;
     const caseRefEntry = fields.get('caseRefRequired');
     const caseRef = caseRefEntry ? read.boolean(caseRefEntry.value, `caseRefRequired of purpose ${name}`, caseRefEntry.keyNode) : null;
-    raw.set(name, { keyNode, basis, description, declarable, caseRef, caseRefNode: caseRefEntry?.value ?? null });
+    const scopeEntry = fields.get('scope');
+    let scope: Scope | null = null;
+    if (scopeEntry) {
+      const text = read.string(scopeEntry.value, `the scope of purpose ${name}`, scopeEntry.keyNode);
+      if (!isScope(text)) read.fail(scopeEntry.value, `unknown scope "${text}" in purpose ${name} (expected ${SCOPES.join(', ')})`);
+      scope = text;
+    }
+    raw.set(name, { keyNode, basis, description, declarable, caseRef, caseRefNode: caseRefEntry?.value ?? null, scope });
   }
   if (raw.size === 0) read.fail(section.keyNode, 'purposes must not be empty');
 
@@ -242,12 +259,20 @@ function readPurposes(read: PolicyReader, section: Entry, bases: ReadonlyMap<str
     return inherited || (purpose?.caseRef ?? false);
   };
 
+  // Like the table, a scope is inherited down the tree unless a child sets its own.
+  const scopeOf = (name: string | null): Scope | null => (name === null ? null : raw.get(name)?.scope ?? scopeOf(parentOf(name)));
+
   const purposes = new Map<string, ReadPurpose>();
   for (const [name, p] of raw) {
     const parent = parentOf(name);
     if (parent !== null && !raw.has(parent)) read.fail(p.keyNode, `purpose ${name} has no parent purpose ${parent} defined`);
     if (!p.declarable && !hasChildren.has(name)) read.fail(p.keyNode, `purpose ${name} is not declarable and has no children`);
-    const definition: PurposeDefinition = { name, parent, basis: p.basis, description: p.description, declarable: p.declarable, caseRefRequired: caseRefRequired(name) };
+    let scope = scopeOf(name);
+    if (scope === null) {
+      if (requireScopes && p.declarable) read.fail(p.keyNode, `purpose ${name} has no scope (set scope: one of ${SCOPES.join(', ')} on it or on a parent)`);
+      scope = 'all';
+    }
+    const definition: PurposeDefinition = { name, parent, basis: p.basis, description: p.description, declarable: p.declarable, caseRefRequired: caseRefRequired(name), scope };
     purposes.set(name, { definition, node: p.keyNode });
   }
   return purposes;

@@ -22,6 +22,10 @@ export class Client {
   @Column({ type: 'simple-json' })
   purposes!: string[];
 
+  /** Payment providers it integrates (SPEC §11, `provider` scope): ALIPAY, WECHAT_PAY, BANK_CARD. */
+  @Column({ type: 'simple-json', nullable: true })
+  providers!: string[] | null;
+
   @Column({ name: 'trusted_documents_only', type: 'boolean', default: false })
   trustedDocumentsOnly!: boolean;
 

@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 export type OrderStatus = 'PENDING' | 'PAID' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'REFUNDED';
 
 @Entity('orders')
+@Index('idx_orders_user_channel', ['userId', 'channel'])
 export class Order {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -20,6 +21,10 @@ export class Order {
 
   @Column({ type: 'varchar', length: 16 })
   status!: OrderStatus;
+
+  /** The client the order was placed through (SPEC §11): a client id, not personal data. */
+  @Column({ type: 'varchar', length: 64, default: '' })
+  channel!: string;
 
   /** Minor units of `currency`. */
   @Column({ name: 'total_amount', type: 'int', nullable: true })

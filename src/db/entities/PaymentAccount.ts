@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 export type PaymentProvider = 'ALIPAY' | 'WECHAT_PAY' | 'BANK_CARD';
 
 @Entity('payment_accounts')
+@Index('idx_payment_accounts_user_provider', ['userId', 'provider'])
 export class PaymentAccount {
   @PrimaryGeneratedColumn()
   id!: number;

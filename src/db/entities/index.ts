@@ -1,4 +1,5 @@
 import { ApiKey } from './ApiKey';
+import { AppAuthorization } from './AppAuthorization';
 import { AuditBatch } from './AuditBatch';
 import { AuditChain } from './AuditChain';
 import { AuditEvent } from './AuditEvent';
@@ -6,13 +7,14 @@ import { Client } from './Client';
 import { Consent } from './Consent';
 import { Device } from './Device';
 import { ErasureNotice } from './ErasureNotice';
+import { LegalCase, LegalCaseSubject } from './LegalCase';
 import { Order } from './Order';
 import { OrderItem } from './OrderItem';
 import { PaymentAccount } from './PaymentAccount';
 import { TrustedDocument } from './TrustedDocument';
 import { User } from './User';
 
-export { ApiKey, AuditBatch, AuditChain, AuditEvent, Client, Consent, Device, ErasureNotice, Order, OrderItem, PaymentAccount, TrustedDocument, User };
+export { ApiKey, AppAuthorization, AuditBatch, AuditChain, AuditEvent, Client, Consent, Device, ErasureNotice, LegalCase, LegalCaseSubject, Order, OrderItem, PaymentAccount, TrustedDocument, User };
 
 /** Every entity the DataSource knows; other stores (audit, documents) append theirs here. */
-export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditBatch, AuditChain, TrustedDocument, ErasureNotice];
+export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditBatch, AuditChain, TrustedDocument, ErasureNotice, AppAuthorization, LegalCase, LegalCaseSubject];

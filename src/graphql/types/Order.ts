@@ -29,6 +29,9 @@ export class Order {
   @Field(() => OrderStatus)
   status!: string;
 
+  @Field({ description: 'The client the order was placed through (a client id, not personal data): the `orders` scope of SPEC §11.' })
+  channel!: string;
+
   @Sensitive('transaction.order')
   @Field(() => Int, { nullable: true, description: 'Minor units of currency.' })
   totalAmount!: number | null;
