@@ -10,6 +10,8 @@ export const TEST_TODAY = '2026-11-25T12:00:00Z';
 export const KEYS = {
   mall: 'demo-mall-key',
   alipay: 'demo-alipay-key',
+  wechat: 'demo-wechat-key',
+  unionpay: 'demo-unionpay-key',
   risk: 'demo-risk-key',
   analytics: 'demo-analytics-key',
   docs: 'demo-docs-key',
