@@ -97,17 +97,20 @@ describe('who received Tom\'s data (user 4)', () => {
   let expected: unknown[];
 
   beforeAll(async () => {
-    // Received: the mall (in clear, and under Tom's guardian's consent), Alipay (masked).
-    await ask(KEYS.mall, 'service.fulfilment', '{ user(id: "4") { realName phone } }');
+    // Received: the mall (under Tom's guardian's consent), the risk engine (in clear).
     await ask(KEYS.mall, 'personalization', '{ user(id: "4") { city } }');
+    await ask(KEYS.risk, 'security.risk-control', '{ user(id: "4") { realName phone } }');
+    // Asked, and were refused by scope (SPEC §11): Tom ordered through the docs app, paid with
+    // no Alipay account, and never authorised the docs app. Not recipients.
+    await ask(KEYS.mall, 'service.fulfilment', '{ user(id: "4") { realName phone } }');
     await ask(KEYS.alipay, 'service.payment', '{ order(id: "4") { recipientName } }');
-    // Asked, and were denied everything: not recipients.
     await ask(KEYS.docs, 'third-party-app', '{ user(id: "4") { realName phone } }');
+    // Asked, and were denied everything: not a recipient.
     await ask(KEYS.analytics, 'analytics', '{ user(id: "4") { devices { model } } }');
     expected = [
       // (The personalization test above read Tom's city and signature as well.)
-      { clientId: 'mall-app', categories: ['contact.phone', 'identity.name', 'location.coarse', 'profile.extended'], purposes: ['personalization', 'service.fulfilment'], firstAt: AT, lastAt: AT, count: 5 },
-      { clientId: 'pay-alipay', categories: ['identity.name'], purposes: ['service.payment'], firstAt: AT, lastAt: AT, count: 1 },
+      { clientId: 'mall-app', categories: ['location.coarse', 'profile.extended'], purposes: ['personalization'], firstAt: AT, lastAt: AT, count: 3 },
+      { clientId: 'risk-engine', categories: ['contact.phone', 'identity.name'], purposes: ['security.risk-control'], firstAt: AT, lastAt: AT, count: 2 },
     ];
   });
 
@@ -119,10 +122,12 @@ describe('who received Tom\'s data (user 4)', () => {
 
   test('auditEvents filters the real records: the denials of Tom\'s data', async () => {
     const res = await gw.gql(KEYS.security, '{ auditEvents(filter: { subjectId: "4", decision: DENY }) { edges { node { clientId purpose field reason } } } }', { purpose: 'audit.review' });
+    // One record per row refused by id (field `*`), none per field it would have had.
     expect(res.body.data.auditEvents.edges.map((e: { node: unknown }) => e.node)).toEqual([
       { clientId: 'analytics-sdk', purpose: 'analytics', field: 'model', reason: 'CONSENT_MISSING' },
-      { clientId: 'docs-app', purpose: 'third-party-app', field: 'phone', reason: 'PURPOSE_FORBIDS' },
-      { clientId: 'docs-app', purpose: 'third-party-app', field: 'realName', reason: 'PURPOSE_FORBIDS' },
+      { clientId: 'docs-app', purpose: 'third-party-app', field: '*', reason: 'OUT_OF_SCOPE' },
+      { clientId: 'pay-alipay', purpose: 'service.payment', field: '*', reason: 'OUT_OF_SCOPE' },
+      { clientId: 'mall-app', purpose: 'service.fulfilment', field: '*', reason: 'OUT_OF_SCOPE' },
     ]);
   });
 
@@ -140,7 +145,7 @@ describe('who received Tom\'s data (user 4)', () => {
     expect(res.status).toBe(200);
     expect(res.body.data.requestErasure).toEqual({ userId: '4', erasedAt: AT, recipients: expected });
 
-    const after = await ask(KEYS.mall, 'service.fulfilment', '{ user(id: "4") { username phone } }');
+    const after = await ask(KEYS.risk, 'security.risk-control', '{ user(id: "4") { username phone } }');
     expect(after.body.data.user).toEqual({ username: null, phone: null });
     expect(after.body.errors.map((e: { extensions: { reason: string } }) => e.extensions.reason)).toEqual(['SUBJECT_ERASED', 'SUBJECT_ERASED']);
     expect((await recordsOf(after.requestId)).map((r) => `${r.field} ${r.decision} ${r.reason}`)).toEqual(['username DENY SUBJECT_ERASED', 'phone DENY SUBJECT_ERASED']);

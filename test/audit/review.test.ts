@@ -211,7 +211,7 @@ describe('requestErasure', () => {
 
   test('only for clients declaring account', async () => {
     for (const [key, purpose] of [[KEYS.security, 'audit.review'], [KEYS.mall, 'service.fulfilment'], [KEYS.legal, 'legal.criminal-investigation']]) {
-      const res = await gw.gql(key, ERASE, { variables: { id: '2' }, headers: { 'x-purpose': purpose, 'x-case-ref': 'GA-1' } });
+      const res = await gw.gql(key, ERASE, { variables: { id: '2' }, headers: { 'x-purpose': purpose, 'x-case-ref': 'GA-2026-0117' } });
       expect(res.status).toBe(403);
       expect(res.body.errors[0].extensions.code).toBe('FORBIDDEN');
     }

@@ -1,4 +1,4 @@
-import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
+import { ALL_SUBJECTS_CASE, KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
 /** SPEC §4 over real HTTP: one case per purpose on the seeded demo users, with exact masked outputs. */
 let gw: TestGateway;
@@ -34,14 +34,13 @@ describe('each purpose on Alice', () => {
     ]);
   });
 
-  it('service.payment: names masked, e-mail account masked, card in clear, device id pseudonymised, IP prefixed, phone denied', async () => {
+  it('service.payment (Alipay): names masked, e-mail account masked, device id pseudonymised, IP prefixed, phone denied; only its own provider\'s account', async () => {
     const r = await gw.gql(KEYS.alipay, `{ ${ALICE} }`, { purpose: 'service.payment' });
     const u = r.body.data.user;
     expect(u.realName).toBe('A**** W***');
     expect(u.phone).toBeNull();
     expect(u.paymentAccounts).toEqual([
       { provider: 'ALIPAY', accountNo: 'a***@example.com', holderName: 'A**** W***', cardExpiry: null },
-      { provider: 'BANK_CARD', accountNo: '6222021234567890123', holderName: 'A**** W***', cardExpiry: '12/29' },
     ]);
     expect(u.devices[0].deviceId).toMatch(/^psn_[A-Za-z0-9_-]{22}$/);
     expect(u.devices[0].ipAddress).toBe('203.0.113.0');
@@ -49,6 +48,15 @@ describe('each purpose on Alice', () => {
     expect(u.orders.edges[0].node.recipientName).toBe('A**** W***');
     expect(denials(r.body)).toContain('user.phone:PURPOSE_FORBIDS');
     expect(denials(r.body)).toContain('user.orders.edges.0.node.shippingAddress:PURPOSE_FORBIDS');
+  });
+
+  it('service.payment (UnionPay): the card number and expiry in clear, and only the bank card', async () => {
+    const r = await gw.gql(KEYS.unionpay, `{ ${ALICE} }`, { purpose: 'service.payment' });
+    expect(r.body.data.user.paymentAccounts).toEqual([
+      { provider: 'BANK_CARD', accountNo: '6222021234567890123', holderName: 'A**** W***', cardExpiry: '12/29' },
+    ]);
+    // Alice's order was paid with her Alipay account: it is Alipay's, not UnionPay's.
+    expect(r.body.data.user.orders.edges).toEqual([]);
   });
 
   it('service.fulfilment (mall): name, phone and address for delivery, nothing financial', async () => {
@@ -102,7 +110,7 @@ describe('each purpose on Alice', () => {
   });
 
   it('legal.* with a case reference: everything in clear, except an erased subject', async () => {
-    const q = `query @purpose(name: "legal.criminal-investigation", caseRef: "GA-2026-0117") { a: ${ALICE} e: user(id: 5) { phone } }`;
+    const q = `query @purpose(name: "legal.criminal-investigation", caseRef: "${ALL_SUBJECTS_CASE}") { a: ${ALICE} e: user(id: 5) { phone } }`;
     const r = await gw.gql(KEYS.legal, q);
     expect(r.body.data.a.paymentAccounts[1]).toEqual({ provider: 'BANK_CARD', accountNo: '6222021234567890123', holderName: 'Alice Wang', cardExpiry: '12/29' });
     expect(r.body.data.a.devices[0].deviceId).toBe('A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF');
@@ -132,8 +140,9 @@ describe('subject conditions on the demo users', () => {
 
 describe('disclosure extension and explain', () => {
   it('counts every categorised field decided', async () => {
+    // Alice's name and Alipay account masked, her phone denied; her bank card is not Alipay's (out of scope, not listed).
     const r = await gw.gql(KEYS.alipay, `{ user(id: 1) { realName phone paymentAccounts { accountNo } } }`, { purpose: 'service.payment' });
-    expect(r.body.extensions.disclosure).toMatchObject({ purpose: 'service.payment', policyVersion: expect.any(String), allowed: 1, masked: 2, denied: 1 });
+    expect(r.body.extensions.disclosure).toMatchObject({ purpose: 'service.payment', policyVersion: expect.any(String), allowed: 0, masked: 2, denied: 1 });
     expect(r.body.extensions.disclosure.requestId).toBe(r.headers.get('x-request-id'));
     expect(r.body.extensions.disclosure.fields).toBeUndefined();
   });

@@ -1,4 +1,4 @@
-import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
+import { ALL_SUBJECTS_CASE, KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
 /** SPEC §2: every way a purpose declaration is refused, with its code and HTTP status, and no `data`. */
 let gw: TestGateway;
@@ -33,14 +33,14 @@ it('the same purpose in directive and header is no conflict', async () => {
 });
 
 it('a case reference may come from the header, and a purpose from a variable-free directive', async () => {
-  const r = await gw.gql(KEYS.legal, `query @purpose(name: "legal.state-security") { user(id: 1) { phone } }`, { headers: { 'x-case-ref': 'GA-2026-0117' } });
+  const r = await gw.gql(KEYS.legal, `query @purpose(name: "legal.state-security") { user(id: 1) { phone } }`, { headers: { 'x-case-ref': ALL_SUBJECTS_CASE } });
   expect(r.status).toBe(200);
   expect(r.body.data.user.phone).toBe('13812345678');
 });
 
 it('a client registered for the parent "legal" may declare each legal.* child', async () => {
   for (const p of ['legal.state-security', 'legal.public-safety', 'legal.criminal-investigation', 'legal.vital-interests']) {
-    const r = await gw.gql(KEYS.legal, PHONE, { purpose: p, headers: { 'x-case-ref': 'GA-2026-0117' } });
+    const r = await gw.gql(KEYS.legal, PHONE, { purpose: p, headers: { 'x-case-ref': ALL_SUBJECTS_CASE } });
     expect(r.body.data.user.phone).toBe('13812345678');
   }
 });

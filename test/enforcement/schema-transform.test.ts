@@ -5,6 +5,7 @@ import { GraphQLObjectType } from 'graphql';
 import { startGateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { enforceSchema } from '../../src/enforcement/enforce-schema';
+import { SINGLE_ROW_FIELDS } from '../../src/enforcement/row-scope';
 import { checkSchemaAgainstPolicy, SchemaPolicyMismatch, sensitiveFields } from '../../src/enforcement/sensitive-fields';
 import { buildGatewaySchema } from '../../src/graphql/schema';
 import { compilePolicy, defaultPolicyPath, loadPolicy, PolicyValidationError } from '../../src/policy';
@@ -24,12 +25,13 @@ describe('the enforcement transform', () => {
     expect(fields.has('User.id')).toBe(false);
   });
 
-  it('wraps exactly the @sensitive fields and leaves every other resolver as it was', () => {
+  it('wraps exactly the @sensitive fields and the single-row fields (scope), and leaves every other resolver as it was', () => {
+    expect([...SINGLE_ROW_FIELDS.keys()].sort()).toEqual(['Order.paymentAccount', 'Order.user', 'Query.device', 'Query.order', 'Query.user']);
     for (const typeName of ['User', 'PaymentAccount', 'Order', 'Device', 'Query']) {
       const before = (base.getType(typeName) as GraphQLObjectType).getFields();
       const after = (enforced.getType(typeName) as GraphQLObjectType).getFields();
       for (const [name, field] of Object.entries(after)) {
-        const wrapped = fields.has(`${typeName}.${name}`);
+        const wrapped = fields.has(`${typeName}.${name}`) || SINGLE_ROW_FIELDS.has(`${typeName}.${name}`);
         if (wrapped) expect(field.resolve).not.toBe(before[name].resolve);
         else expect(field.resolve).toBe(before[name].resolve);
         if (wrapped) expect(field.resolve).toBeDefined();

@@ -145,3 +145,51 @@ describe('entry points by id', () => {
     expect(data.device).toEqual({ deviceId: 'A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF', location: { lat: 24.4798, lng: 118.0894, accuracyM: 15 } });
   });
 });
+
+describe('relationship facts of SPEC §11', () => {
+  test('every demo order went through the mall, except Tom\'s, through the docs app', async () => {
+    const data = await legalData(gw, '{ users(first: 10) { edges { node { id orders(first: 10) { edges { node { orderNo channel } } } } } } }');
+    const channels = data.users.edges.flatMap((e: { node: { orders: { edges: { node: { orderNo: string; channel: string } }[] } } }) => e.node.orders.edges.map((o) => [o.node.orderNo, o.node.channel]));
+    expect(channels).toEqual([
+      ['MP-2026-0001', 'mall-app'], ['MP-2026-0002', 'mall-app'], ['MP-2026-0003', 'mall-app'], ['MP-2026-0004', 'docs-app'], ['MP-2026-0005', 'mall-app'],
+    ]);
+  });
+
+  test('the payment clients and their providers', async () => {
+    const registry = gw.gateway.registry;
+    const providers = Object.fromEntries(await Promise.all(['pay-alipay', 'pay-wechat', 'pay-unionpay', 'mall-app'].map(async (id) => [id, (await registry.get(id))?.providers])));
+    expect(providers).toEqual({ 'pay-alipay': ['ALIPAY'], 'pay-wechat': ['WECHAT_PAY'], 'pay-unionpay': ['BANK_CARD'], 'mall-app': [] });
+    for (const [id, key] of [['pay-wechat', 'demo-wechat-key'], ['pay-unionpay', 'demo-unionpay-key']]) {
+      expect(await registry.authenticate(key)).toMatchObject({ id, kind: 'partner', role: 'reader', purposes: ['service.payment'] });
+    }
+  });
+
+  test('Alice and Lily have authorised the docs app', async () => {
+    const auth = async (userId: string) => (await gw.gql('demo-account-key', `{ appAuthorizations(userId: "${userId}") { clientId active } }`, { purpose: 'account' })).body.data.appAuthorizations;
+    expect(await auth('1')).toEqual([{ clientId: 'docs-app', active: true }]);
+    expect(await auth('2')).toEqual([]);
+    expect(await auth('3')).toEqual([{ clientId: 'docs-app', active: true }]);
+    expect(await auth('4')).toEqual([]);
+  });
+
+  test('case GA-2026-0117: criminal investigation, Alice and Bob, until 2027-12-31', async () => {
+    const res = await gw.gql('demo-security-key', '{ legalCases { caseRef purposes subjectIds expiresAt state } }', { purpose: 'audit.review' });
+    expect(res.body.data.legalCases).toContainEqual({ caseRef: 'GA-2026-0117', purposes: ['legal.criminal-investigation'], subjectIds: ['1', '2'], expiresAt: '2027-12-31T23:59:59.000Z', state: 'OPEN' });
+  });
+
+  test('loading the demo data again writes nothing; a store seeded before scopes gets the facts once', async () => {
+    const { loadDemoData } = await import('../../seeds/demo');
+    expect(await loadDemoData(gw.store.ds)).toBe(false);
+    // As a store seeded before the migration: no channels, no providers, no authorisations, no case.
+    await gw.store.ds.query("UPDATE orders SET channel = '' WHERE id <= 5");
+    await gw.store.ds.query("UPDATE clients SET providers = '[]' WHERE id = 'pay-alipay'");
+    await gw.store.ds.query("DELETE FROM app_authorizations WHERE client_id = 'docs-app' AND user_id = 3");
+    expect(await loadDemoData(gw.store.ds)).toBe(true);
+    const [orders] = await gw.store.ds.query("SELECT COUNT(*) AS n FROM orders WHERE id <= 5 AND channel <> ''");
+    expect(Number(orders.n)).toBe(5);
+    expect((await gw.gateway.registry.get('pay-alipay'))?.providers).toEqual(['ALIPAY']);
+    const [lily] = await gw.store.ds.query("SELECT COUNT(*) AS n FROM app_authorizations WHERE client_id = 'docs-app' AND user_id = 3");
+    expect(Number(lily.n)).toBe(1);
+    expect(await loadDemoData(gw.store.ds)).toBe(false);
+  });
+});

@@ -1,13 +1,14 @@
-import { KEYS, TestGateway } from '../helpers/gateway';
+import { ALL_SUBJECTS_CASE, coverAllSubjects, KEYS, TestGateway } from '../helpers/gateway';
 
 /**
  * The foundation tests read every field in clear: they query as the legal desk under a
- * legal purpose with a case reference, which the default policy allows for every category.
+ * legal purpose with a case reference, which the default policy allows for every category,
+ * about the subjects the case names (SPEC §11): the test case names every user of the store.
  * The one exception is an erased subject (Erin, user 5), whose fields are denied to every purpose.
  */
 export const LEGAL = {
   key: KEYS.legal,
-  headers: { 'x-purpose': 'legal.criminal-investigation', 'x-case-ref': 'GA-2026-0117' },
+  headers: { 'x-purpose': 'legal.criminal-investigation', 'x-case-ref': ALL_SUBJECTS_CASE },
 } as const;
 
 interface GqlError { message: string; path?: (string | number)[]; extensions?: { code?: string; reason?: string } }
@@ -28,7 +29,8 @@ export async function legalData(gw: TestGateway, query: string, variables?: Reco
   return res.body.data;
 }
 
-/** POST a query as the legal desk and return the raw response. */
-export function legalQuery(gw: TestGateway, query: string, variables?: Record<string, unknown>) {
+/** POST a query as the legal desk (its case naming every user there is now) and return the raw response. */
+export async function legalQuery(gw: TestGateway, query: string, variables?: Record<string, unknown>) {
+  await coverAllSubjects(gw.store.ds);
   return gw.gql(LEGAL.key, query, { headers: { ...LEGAL.headers }, variables });
 }

@@ -175,20 +175,34 @@ describe('bad paging arguments: BAD_USER_INPUT, HTTP 400, a clear message', () =
   });
 });
 
-describe('unknown ids: null, not an error', () => {
-  test.each([
-    ['user', '999'], ['user', '0'], ['user', '-1'], ['user', 'abc'], ['user', '99999999999999999999'],
-    ['order', '999'], ['order', 'x'], ['device', '999'], ['device', '1.5'],
-  ])('%s(id: "%s")', async (field, id) => {
-    const res = await legalQuery(gw, `query ($id: ID!) { ${field}(id: $id) { id } }`, { id });
+const UNKNOWN_IDS = [
+  ['user', '999'], ['user', '0'], ['user', '-1'], ['user', 'abc'], ['user', '99999999999999999999'],
+  ['order', '999'], ['order', 'x'], ['device', '999'], ['device', '1.5'],
+] as const;
+
+describe('unknown ids under a purpose that sees every subject (scope all): null, not an error', () => {
+  const risk = (query: string, variables?: Record<string, unknown>) => gw.gql('demo-risk-key', query, { purpose: 'security.risk-control', variables });
+
+  test.each(UNKNOWN_IDS)('%s(id: "%s")', async (field, id) => {
+    const res = await risk(`query ($id: ID!) { ${field}(id: $id) { id } }`, { id });
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data).toEqual({ [field]: null });
   });
 
   test('a known and an unknown id in one operation', async () => {
-    const data = await legalData(gw, '{ a: user(id: "1") { id } b: user(id: "404") { id } c: order(id: "404") { id } d: device(id: "1") { id } }');
-    expect(data).toEqual({ a: { id: '1' }, b: null, c: null, d: { id: '1' } });
+    const res = await risk('{ a: user(id: "1") { id } b: user(id: "404") { id } c: order(id: "404") { id } d: device(id: "1") { id } }');
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ a: { id: '1' }, b: null, c: null, d: { id: '1' } });
+  });
+});
+
+describe('unknown ids under a scoped purpose: OUT_OF_SCOPE, as a row out of scope (SPEC §11)', () => {
+  test.each(UNKNOWN_IDS)('%s(id: "%s")', async (field, id) => {
+    const res = await legalQuery(gw, `query ($id: ID!) { ${field}(id: $id) { id } }`, { id });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({ [field]: null });
+    expect(res.body.errors).toEqual([{ message: expect.stringContaining(`"${id}"`), locations: expect.any(Array), path: [field], extensions: { code: 'OUT_OF_SCOPE', scope: 'case' } }]);
   });
 });
 
@@ -202,7 +216,7 @@ describe('first and last together', () => {
       ['{ users(first: 2, last: 2) { edges { cursor } } }', undefined],
       ['query($f: Int, $l: Int) { users(first: $f, last: $l) { edges { cursor } } }', { f: 2, l: 2 }],
     ] as const) {
-      const r = await gw2.gql('demo-legal-key', q, { variables });
+      const r = await gw2.gql('demo-risk-key', q, { variables });
       expect(r.status).toBe(400);
       expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
       expect(r.body.errors[0].message).toMatch(/first.*last.*not both/);
@@ -210,7 +224,8 @@ describe('first and last together', () => {
   });
 
   it('last alone pages from the end, even though first has a default', async () => {
-    const r = await gw2.gql('demo-legal-key', 'query($l: Int, $f: Int) { users(last: $l, first: $f) { edges { cursor } pageInfo { hasPreviousPage } } }', { variables: { l: 2 } });
+    // No purpose: the rows of any purpose the risk engine may declare (all of them).
+    const r = await gw2.gql('demo-risk-key', 'query($l: Int, $f: Int) { users(last: $l, first: $f) { edges { cursor } pageInfo { hasPreviousPage } } }', { variables: { l: 2 } });
     expect(r.body.data.users.edges).toHaveLength(2);
     expect(r.body.data.users.pageInfo.hasPreviousPage).toBe(true);
   });

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dropDatabase, freshDatabaseUrl, usingMysql } from '../helpers/store';
-import { LEGAL } from './legal';
 
 /**
  * `npm start` as an operator runs it (node dist/src/server.js): the embedded default
@@ -44,10 +43,13 @@ function start(env: NodeJS.ProcessEnv): Promise<Running> {
   });
 }
 
+/** The risk engine reads every subject (scope `all`, SPEC §11) with names and phones in clear. */
+const RISK = { key: 'demo-risk-key', headers: { 'x-purpose': 'security.risk-control' } } as const;
+
 async function query(url: string, key: string, q: string) {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...LEGAL.headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...RISK.headers },
     body: JSON.stringify({ query: q }),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,7 +82,7 @@ describe('embedded default (no DATABASE_URL)', () => {
       expect(r.stdout()).toMatch(/Loaded the demo data/);
       for (const key of Object.values({ mall: 'demo-mall-key', legal: 'demo-legal-key', security: 'demo-security-key' })) expect(r.stdout()).toContain(key);
       expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
-      const res = await query(r.url, LEGAL.key, '{ user(id: "1") { username phone } }');
+      const res = await query(r.url, RISK.key, '{ user(id: "1") { username phone } }');
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ user: { username: 'alice', phone: '13812345678' } });
     } finally {
@@ -92,7 +94,7 @@ describe('embedded default (no DATABASE_URL)', () => {
     const r = await start(baseEnv({ DATA_DIR: dataDir }));
     try {
       expect(r.stdout()).toMatch(/Using the demo data/);
-      const res = await query(r.url, LEGAL.key, '{ users(first: 100) { edges { node { id } } } }');
+      const res = await query(r.url, RISK.key, '{ users(first: 100) { edges { node { id } } } }');
       expect(res.body.data.users.edges).toHaveLength(5);
     } finally {
       expect(await stop(r)).toBe(0);
@@ -119,7 +121,7 @@ if (usingMysql) describe('on MySQL/MariaDB (DATABASE_URL)', () => {
     try {
       expect(r.stdout()).not.toMatch(/demo-\w+-key/);
       expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
-      const res = await query(r.url, LEGAL.key, '{ user(id: "1") { id } }');
+      const res = await query(r.url, RISK.key, '{ user(id: "1") { id } }');
       expect(res.status).toBe(401);
       expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     } finally {

@@ -14,7 +14,8 @@ const MIX: { key: string; headers: Record<string, string>; query: (i: number) =>
   { key: KEYS.mall, headers: { 'x-purpose': 'service.after-sales' }, query: (i) => `{ order(id: ${1 + (i % 5)}) { recipientPhone recipientName shippingAddress user { phone } } }` },
   { key: KEYS.risk, headers: { 'x-purpose': 'security.risk-control' }, query: (i) => `{ user(id: ${1 + (i % 5)}) { phone devices { deviceId ipAddress location { lat lng } } paymentAccounts { accountNo } } }` },
   { key: KEYS.alipay, headers: { 'x-purpose': 'service.payment' }, query: () => '{ user(id: 1) { realName phone paymentAccounts { accountNo holderName cardExpiry } } }' },
-  { key: KEYS.legal, headers: { 'x-purpose': 'legal.public-safety', 'x-case-ref': 'GA-2026-0117' }, query: () => '{ users(first: 5) { edges { node { phone realName birthDate } } } }' },
+  // The demo case names Alice and Bob, for criminal investigation only (SPEC §11).
+  { key: KEYS.legal, headers: { 'x-purpose': 'legal.criminal-investigation', 'x-case-ref': 'GA-2026-0117' }, query: () => '{ users(first: 5) { edges { node { phone realName birthDate } } } }' },
   { key: KEYS.analytics, headers: { 'x-purpose': 'analytics' }, query: () => '{ user(id: 1) { city devices { model deviceId ipAddress } } }' },
 ];
 

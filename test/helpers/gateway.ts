@@ -2,6 +2,8 @@ import { startGateway, Gateway } from '../../src/app';
 import { fixedClock, useClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { loadDemoData } from '../../seeds/demo';
+import type { DataSource } from 'typeorm';
+import { LegalCase } from '../../src/db/entities';
 import { createTestStore, TestStore } from './store';
 
 /** "Today" for the tests: Lily (2014-03-09) and Tom (2013-08-21) are minors on it, whatever year the suite runs. */
@@ -19,6 +21,27 @@ export const KEYS = {
   legal: 'demo-legal-key',
   security: 'demo-security-key',
 } as const;
+
+/**
+ * A test-only legal case, valid for every legal purpose, naming every subject of the store. The
+ * tests that read every field in clear do so as the legal desk under this case (SPEC §11: a legal
+ * purpose sees only the subjects of its case); the demo case GA-2026-0117 names only users 1 and 2.
+ */
+export const ALL_SUBJECTS_CASE = 'TEST-ALL-SUBJECTS';
+
+/** Registers ALL_SUBJECTS_CASE if missing and names in it every user of the store (call again after adding users). */
+export async function coverAllSubjects(ds: DataSource): Promise<void> {
+  if (!(await ds.getRepository(LegalCase).exists({ where: { caseRef: ALL_SUBJECTS_CASE } }))) {
+    await ds.getRepository(LegalCase).insert({
+      caseRef: ALL_SUBJECTS_CASE, purposes: ['legal.state-security', 'legal.public-safety', 'legal.criminal-investigation', 'legal.vital-interests'],
+      expiresAt: new Date('2099-12-31T00:00:00Z'), openedAt: new Date(TEST_TODAY), openedBy: 'test', closedAt: null,
+    });
+  }
+  await ds.query(
+    'INSERT INTO legal_case_subjects (case_ref, user_id) SELECT ?, u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM legal_case_subjects s WHERE s.case_ref = ? AND s.user_id = u.id)',
+    [ALL_SUBJECTS_CASE, ALL_SUBJECTS_CASE],
+  );
+}
 
 export interface GqlResponse {
   status: number;
@@ -40,6 +63,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   const restoreClock = useClock(fixedClock(TEST_TODAY));
   const store = await createTestStore(options);
   await loadDemoData(store.ds);
+  await coverAllSubjects(store.ds);
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: store.dataDir,
     PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '0',

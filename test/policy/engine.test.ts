@@ -10,7 +10,9 @@ import {
   judgePurpose,
   parsePolicy,
   purposeCovers,
+  registeredScopes,
   resolvePurpose,
+  scopeOf,
 } from '../../src/policy';
 import type { Category, CompiledPolicy, Purpose, Reason, SubjectFacts } from '../../src/policy';
 import { CONSENTING_ADULT, SPEC_BASES, projectPolicy, specCells } from './fixtures';
@@ -131,9 +133,9 @@ describe('the purpose tree', () => {
         'masks: [PHONE, CITY]',
         'categories: { c.one: one, c.two: two, c.three: three }',
         'purposes:',
-        '  shop: { basis: contract, description: parent, declarable: false }',
+        '  shop: { basis: contract, description: parent, declarable: false, scope: orders }',
         '  shop.deliver: { basis: contract, description: inherits }',
-        '  shop.return: { basis: contract, description: overrides }',
+        '  shop.return: { basis: contract, description: overrides, scope: all }',
         '  shop.return.courier: { basis: consent, description: grandchild }',
         '  shop.audit: { basis: contract, description: denies on its own, caseRefRequired: true }',
         'rules:',
@@ -169,6 +171,18 @@ describe('the purpose tree', () => {
   it('takes the basis from the declared purpose, not from where the rule is', () => {
     expect(at('shop.return.courier', 'c.one').basis).toBe('consent');
     expect(decideField(tree, 'shop.return.courier' as Purpose, 'c.one' as Category, { ...CONSENTING_ADULT, consentId: null }).reason).toBe('CONSENT_MISSING');
+  });
+
+  it('inherits a scope down the tree like a rule, unless a child sets its own (SPEC §11)', () => {
+    expect(tree.purposes.map((p) => [p, scopeOf(tree, p)])).toEqual([
+      ['shop.deliver', 'orders'], ['shop.return', 'all'], ['shop.return.courier', 'all'], ['shop.audit', 'orders'],
+    ]);
+  });
+
+  it('gives an operation without a purpose the scopes of every purpose the client may declare', () => {
+    expect(registeredScopes(tree, ['shop.deliver']).sort()).toEqual(['orders']);
+    expect(registeredScopes(tree, ['shop']).sort()).toEqual(['all', 'orders']);
+    expect(registeredScopes(tree, [])).toEqual([]);
   });
 
   it('compiles only declarable purposes', () => {
