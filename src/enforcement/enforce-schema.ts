@@ -2,7 +2,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { gatewayError } from '../errors';
 import type { GatewayContext } from '../graphql/context';
-import { applyMask, Category, CompiledPolicy, decideField, FieldDecision, SubjectFacts } from '../policy';
+import { applyMask, Category, CompiledPolicy, decideField, FieldDecision, retentionExpired, retentionFor, SubjectFacts } from '../policy';
 import type { Disclosure } from './disclosure';
 import { scopeSingleRow, SINGLE_ROW_FIELDS } from './row-scope';
 import { SensitiveField, sensitiveFields } from './sensitive-fields';
@@ -37,10 +37,13 @@ export function enforceSchema(schema: GraphQLSchema, options: EnforcementOptions
   const wrap = (meta: SensitiveField, resolve: GraphQLFieldResolver<SubjectRow, GatewayContext>): GraphQLFieldResolver<SubjectRow, GatewayContext> => {
     const isUser = meta.typeName === 'User';
     const categoryOf = (row: SubjectRow): Category => (meta.cardCategory !== null && row.provider === 'BANK_CARD' ? meta.cardCategory : meta.category);
+    // The field's retention period, looked up once: most fields have none and pay nothing per row.
+    const retention = meta.cardCategory === null ? retentionFor(policy, meta.category, meta.typeName) : null;
 
     const release = (row: SubjectRow, args: Record<string, unknown>, ctx: GatewayContext, info: GraphQLResolveInfo, d: Disclosure, subjectId: number, facts: SubjectFacts): unknown => {
       const category = categoryOf(row);
-      const decision: FieldDecision = decideField(policy, d.purpose, category, facts);
+      const expired = retention !== null && retentionExpired(retention, (row as unknown as Record<string, Date | null>)[retention.field], d.at);
+      const decision: FieldDecision = decideField(policy, d.purpose, category, facts, expired);
       d.note(decision, category, meta.typeName, String(row.id), subjectId, facts.consentId, info);
       if (decision.decision === 'DENY') return null;
       const value = resolve(row, args, ctx, info);

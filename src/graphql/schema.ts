@@ -12,11 +12,12 @@ import { OnboardingNoticeResolver } from './resolvers/OnboardingNoticeResolver';
 import { OrderResolver } from './resolvers/OrderResolver';
 import { QueryResolver } from './resolvers/QueryResolver';
 import { RelationshipResolver } from './resolvers/RelationshipResolver';
+import { SubjectRequestResolver } from './resolvers/SubjectRequestResolver';
 import { UserResolver } from './resolvers/UserResolver';
 
 /** Resolver classes of the API; other stages (consent, audit, onboarding) add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver, AuditResolver, ErasureResolver, OnboardingCheckResolver, OnboardingNoticeResolver, ConsoleResolver, RelationshipResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver, AuditResolver, ErasureResolver, OnboardingCheckResolver, OnboardingNoticeResolver, ConsoleResolver, RelationshipResolver, SubjectRequestResolver];
 
 let built: GraphQLSchema | null = null;
 

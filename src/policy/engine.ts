@@ -10,7 +10,8 @@ export type Reason =
   | 'CONSENT_MISSING'
   | 'GUARDIAN_CONSENT_MISSING'
   | 'PURPOSE_FORBIDS'
-  | 'OUT_OF_SCOPE';
+  | 'OUT_OF_SCOPE'
+  | 'RETENTION_EXPIRED';
 
 /** The decision on one field; shared and frozen, never allocated per call. */
 export interface FieldDecision {
@@ -52,6 +53,7 @@ interface Cell {
   readonly consentBased: boolean;
   readonly table: FieldDecision;
   readonly erased: FieldDecision;
+  readonly retentionExpired: FieldDecision;
   readonly consentMissing: FieldDecision;
   readonly guardianConsentMissing: FieldDecision;
   readonly description: CellDescription;
@@ -76,9 +78,21 @@ function lookup<T>(entries: Iterable<readonly [string, T]>): Lookup<T> {
   return Object.freeze(table);
 }
 
+/** A retention period as enforcement reads it: on `entity` rows, `days` after their `field` timestamp. */
+export interface RetentionRule {
+  readonly category: Category;
+  readonly days: number;
+  readonly entity: string;
+  readonly field: string;
+  /** `days` in milliseconds. */
+  readonly ms: number;
+}
+
 /** A policy ready for per-field decisions: every declarable purpose × category is a lookup. */
 export interface CompiledPolicy {
   readonly version: string;
+  /** Retention periods by category (SPEC §7). */
+  readonly retention: Lookup<RetentionRule>;
   /** Declarable purposes, in file order. */
   readonly purposes: readonly Purpose[];
   readonly categories: readonly Category[];
@@ -91,12 +105,15 @@ export interface CompiledPolicy {
 const UNKNOWN_PURPOSE: PurposeResolution = Object.freeze({ ok: false, code: 'PURPOSE_UNKNOWN' });
 const ERASURE_ONLY: readonly Reason[] = Object.freeze(['SUBJECT_ERASED']);
 const CONSENT_CONDITIONS: readonly Reason[] = Object.freeze(['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']);
+const ERASURE_RETENTION: readonly Reason[] = Object.freeze(['SUBJECT_ERASED', 'RETENTION_EXPIRED']);
+const CONSENT_RETENTION: readonly Reason[] = Object.freeze(['SUBJECT_ERASED', 'RETENTION_EXPIRED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']);
 const NO_CONDITIONS: readonly Reason[] = Object.freeze([]);
 
 /** Compiles a validated policy document: inherits every cell down the purpose tree and freezes the outcomes. */
 export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
   const definitions = new Map(doc.purposes.map((p) => [p.name, p]));
   const rules = new Map(doc.rules.map((r) => [`${r.purpose}/${r.category}`, r]));
+  const retained = new Set(doc.retention.map((r) => r.category));
   const nodes = new Map<string, PurposeNode>();
 
   for (const purpose of doc.purposes.filter((p) => p.declarable)) {
@@ -113,13 +130,15 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
       const mask = (rule?.mask ?? null) as MaskKind | null;
       const reason: Reason = decision === 'ALLOW' ? 'POLICY_ALLOWS' : decision === 'MASK' ? 'POLICY_MASKS' : 'PURPOSE_FORBIDS';
       const deny = (why: Reason): FieldDecision => Object.freeze({ decision: 'DENY', mask: null, reason: why, basis, rule: ruleName });
-      const conditions = decision === 'DENY' ? NO_CONDITIONS : consentBased ? CONSENT_CONDITIONS : ERASURE_ONLY;
+      const kept = retained.has(category);
+      const conditions = decision === 'DENY' ? NO_CONDITIONS : consentBased ? (kept ? CONSENT_RETENTION : CONSENT_CONDITIONS) : kept ? ERASURE_RETENTION : ERASURE_ONLY;
       cells.push([
         category,
         Object.freeze({
           consentBased,
           table: decision === 'DENY' ? deny('PURPOSE_FORBIDS') : Object.freeze({ decision, mask, reason, basis, rule: ruleName }),
           erased: deny('SUBJECT_ERASED'),
+          retentionExpired: deny('RETENTION_EXPIRED'),
           consentMissing: deny('CONSENT_MISSING'),
           guardianConsentMissing: deny('GUARDIAN_CONSENT_MISSING'),
           description: Object.freeze({ decision, mask, reason, basis, rule: ruleName, conditions }),
@@ -140,6 +159,10 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
 
   return Object.freeze({
     version: doc.version,
+    retention: lookup(doc.retention.map((r) => {
+      const [entity, field] = r.from.split('.');
+      return [r.category, Object.freeze({ category: r.category as Category, days: r.days, entity, field, ms: r.days * 86_400_000 })] as const;
+    })),
     purposes: Object.freeze([...nodes.keys()] as Purpose[]),
     categories: Object.freeze(doc.categories.map((c) => c.name as Category)),
     purposeTree: new Set(definitions.keys()),
@@ -171,11 +194,14 @@ function cellOf(policy: CompiledPolicy, purpose: Purpose, category: Category): C
 
 /**
  * Decides one field: the table cell, then the subject conditions of SPEC §4 in order
- * (erased, consent missing, guardian consent missing), then the table's own denial.
+ * (erased, retention expired (SPEC §7), consent missing, guardian consent missing), then the
+ * table's own denial. `expired`: the value is past its category's retention on its row
+ * (retentionExpired, computed by enforcement only for fields with a retention period).
  */
-export function decideField(policy: CompiledPolicy, purpose: Purpose, category: Category, facts: SubjectFacts): FieldDecision {
+export function decideField(policy: CompiledPolicy, purpose: Purpose, category: Category, facts: SubjectFacts, expired = false): FieldDecision {
   const cell = cellOf(policy, purpose, category);
   if (facts.erased) return cell.erased;
+  if (expired) return cell.retentionExpired;
   if (cell.consentBased) {
     if (facts.consentId === null) return cell.consentMissing;
     if (facts.minor && !facts.consentByGuardian) return cell.guardianConsentMissing;
@@ -248,4 +274,21 @@ export function registeredScopes(policy: CompiledPolicy, clientPurposes: readonl
   const scopes = new Set<Scope>();
   for (const purpose of policy.purposes) if (clientMayDeclare(policy, clientPurposes, purpose)) scopes.add(nodeOf(policy, purpose).scope);
   return [...scopes];
+}
+
+/** The retention period of a category on rows of `entity`, or null when its values are kept there without limit. */
+export function retentionFor(policy: CompiledPolicy, category: Category, entity: string): RetentionRule | null {
+  const rule = policy.retention[category];
+  return rule && rule.entity === entity ? rule : null;
+}
+
+/**
+ * True when a value is past its retention at `at`: its row's timestamp is more than the period
+ * ago. A row without that timestamp (a device never seen) has nothing to run from: kept.
+ */
+export function retentionExpired(rule: RetentionRule, timestamp: Date | string | null | undefined, at: Date): boolean {
+  if (timestamp == null) return false;
+  const t = timestamp instanceof Date ? timestamp.getTime() : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(timestamp) ? timestamp : timestamp.replace(' ', 'T') + 'Z');
+  // An unreadable timestamp counts as expired (fail closed).
+  return Number.isNaN(t) || at.getTime() - t > rule.ms;
 }

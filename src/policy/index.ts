@@ -1,8 +1,8 @@
 /** The policy layer: purposes, categories, the decision engine and masks. Pure; only loadPolicy reads a file. */
 export { CATEGORIES, LEGAL_BASES, MASK_KINDS, PURPOSES } from './vocabulary';
 export type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
-export { PolicyValidationError, defaultPolicyPath, loadPolicy, parsePolicy, projectRoot } from './load';
-export type { CategoryDefinition, ParseOptions, PolicyDocument, PurposeDefinition, RuleDefinition } from './load';
+export { PolicyValidationError, RETENTION_CLOCKS, defaultPolicyPath, loadPolicy, parsePolicy, projectRoot } from './load';
+export type { CategoryDefinition, ParseOptions, PolicyDocument, PurposeDefinition, RetentionClock, RetentionDefinition, RuleDefinition } from './load';
 export {
   clientMayDeclare,
   compilePolicy,
@@ -15,9 +15,11 @@ export {
   purposeRejectionMessage,
   registeredScopes,
   resolvePurpose,
+  retentionExpired,
+  retentionFor,
   scopeOf,
 } from './engine';
-export type { CellDescription, CompiledPolicy, Decision, FieldDecision, PurposeJudgement, PurposeResolution, Reason, SubjectFacts } from './engine';
+export type { CellDescription, CompiledPolicy, Decision, FieldDecision, RetentionRule, PurposeJudgement, PurposeResolution, Reason, SubjectFacts } from './engine';
 export { MINOR_AGE, isMinorOn, subjectFacts } from './subject';
 export {
   NO_ROWS, PAYMENT_PROVIDERS, SCOPES, SCOPE_MEANING, SCOPE_RELATIONSHIP, UNRESTRICTED, caseValidFor, compareScopes, decideScope,

@@ -48,6 +48,22 @@ export interface RuleDefinition {
   readonly line: number;
 }
 
+/** Row timestamps a retention period can run from (SPEC §7): the stores' own, one per entity. */
+export const RETENTION_CLOCKS = ['Device.lastSeenAt', 'Order.createdAt'] as const;
+export type RetentionClock = (typeof RETENTION_CLOCKS)[number];
+
+/**
+ * How long a category's values are kept on one kind of row (the privacy policy's §3(3)): past
+ * `days` after the row's `from` timestamp, the value is denied RETENTION_EXPIRED and
+ * `retention:sweep` removes it. It applies to the fields of that entity only.
+ */
+export interface RetentionDefinition {
+  readonly category: string;
+  readonly days: number;
+  readonly from: RetentionClock;
+  readonly line: number;
+}
+
 /** A validated policy file. Names are plain strings: the file defines the vocabulary that code is generated from. */
 export interface PolicyDocument {
   readonly file: string;
@@ -57,6 +73,8 @@ export interface PolicyDocument {
   readonly categories: readonly CategoryDefinition[];
   readonly purposes: readonly PurposeDefinition[];
   readonly rules: readonly RuleDefinition[];
+  /** Retention periods, at most one per category (none when the file has no `retention:`). */
+  readonly retention: readonly RetentionDefinition[];
 }
 
 export interface ParseOptions {
@@ -74,7 +92,7 @@ export interface ParseOptions {
   readonly requireScopes?: boolean;
 }
 
-const SECTIONS = ['version', 'bases', 'masks', 'categories', 'purposes', 'rules'] as const;
+const SECTIONS = ['version', 'bases', 'masks', 'categories', 'purposes', 'rules', 'retention'] as const;
 const PURPOSE_KEYS = new Set(['basis', 'description', 'declarable', 'caseRefRequired', 'scope']);
 // Names end up in generated TypeScript and in error codes: keep them to a safe alphabet.
 const DOTTED_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
@@ -169,7 +187,7 @@ export function parsePolicy(text: string, file: string, options: ParseOptions = 
     }
     sections.set(entry.key, entry);
   }
-  const section = (name: (typeof SECTIONS)[number]): Entry => {
+  const section = (name: Exclude<(typeof SECTIONS)[number], 'retention'>): Entry => {
     const entry = sections.get(name);
     if (!entry) read.failMissing(`missing ${name}`);
     return entry;
@@ -194,6 +212,8 @@ export function parsePolicy(text: string, file: string, options: ParseOptions = 
 
   const purposes = readPurposes(read, section('purposes'), bases, options.requireScopes ?? true);
   const rules = readRules(read, section('rules'), purposes, categories, masks);
+  const retentionEntry = sections.get('retention');
+  const retention = retentionEntry ? readRetention(read, retentionEntry, categories) : [];
 
   if (options.checkVocabulary ?? true) {
     const declarable = new Map([...purposes].filter(([, p]) => p.definition.declarable).map(([name, p]) => [name, p.node]));
@@ -211,7 +231,31 @@ export function parsePolicy(text: string, file: string, options: ParseOptions = 
     categories: Object.freeze([...categories.values()].map((c) => Object.freeze(c.definition))),
     purposes: Object.freeze([...purposes.values()].map((p) => Object.freeze(p.definition))),
     rules: Object.freeze(rules),
+    retention: Object.freeze(retention),
   });
+}
+
+const RETENTION_KEYS = new Set(['days', 'from']);
+
+function readRetention(read: PolicyReader, section: Entry, categories: ReadonlyMap<string, unknown>): RetentionDefinition[] {
+  const out: RetentionDefinition[] = [];
+  for (const { key: category, keyNode, value } of read.entries(read.map(section.value, 'retention', section.keyNode), 'retention')) {
+    if (!categories.has(category)) read.fail(keyNode, `unknown category "${category}" in retention`);
+    const fields = new Map(read.entries(read.map(value, `the retention of ${category}`, keyNode), `the retention of ${category}`).map((e) => [e.key, e]));
+    for (const f of fields.values()) if (!RETENTION_KEYS.has(f.key)) read.fail(f.keyNode, `unknown key "${f.key}" in the retention of ${category} (expected days, from)`);
+    const daysEntry = fields.get('days');
+    if (!daysEntry) read.fail(keyNode, `the retention of ${category} has no days`);
+    const days = isScalar(daysEntry.value) ? daysEntry.value.value : null;
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1) {
+      read.fail(daysEntry.value ?? daysEntry.keyNode, `the retention of ${category} must be a whole number of days, at least 1`);
+    }
+    const fromEntry = fields.get('from');
+    if (!fromEntry) read.fail(keyNode, `the retention of ${category} has no from (one of ${RETENTION_CLOCKS.join(', ')})`);
+    const from = read.string(fromEntry.value, `the from of the retention of ${category}`, fromEntry.keyNode);
+    if (!(RETENTION_CLOCKS as readonly string[]).includes(from)) read.fail(fromEntry.value, `unknown from "${from}" in the retention of ${category} (expected ${RETENTION_CLOCKS.join(', ')})`);
+    out.push(Object.freeze({ category, days, from: from as RetentionClock, line: read.lineOf(keyNode) }));
+  }
+  return out;
 }
 
 type ReadPurpose = { definition: PurposeDefinition; node: Node };
