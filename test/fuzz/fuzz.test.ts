@@ -7,14 +7,16 @@ import { auditCounts } from '../hardening/audit-rows';
 import { DisclosureSeen, judge } from './oracle';
 import { Prng } from './prng';
 import { FuzzClient, FuzzRequest, randomRequest } from './requests';
+import { declaredCaseRef, findHidden, hiddenValues, inScope, loadWorld, World } from './scope';
 
 /**
  * Issue 5: random and mutated GraphQL documents, variables, headers, methods and bodies over
  * HTTP against the real gateway. Asserted for every response: no 5xx but the documented
  * AUDIT_UNAVAILABLE, no stack/SQL/path, no seeded personal value in clear unless SPEC §4
  * gives it in clear to the purpose the response was served under, the categorised fields it
- * serves all counted in its disclosure; afterwards, an audit record for each of them, and the
- * process still up and ready.
+ * serves all counted in its disclosure, no stored personal value of a subject or row out of the
+ * client's scope for that purpose (SPEC §11, see ./scope.ts and the scope fuzz in scope.test.ts);
+ * afterwards, an audit record for each of them, and the process still up and ready.
  *
  * `npm test` runs a short, fixed case set; `npm run fuzz` the long one. FUZZ_CASES, FUZZ_SEED,
  * FUZZ_SECONDS and FUZZ_CONCURRENCY override; the same seed gives the same cases.
@@ -54,9 +56,19 @@ test(`${CASES} fuzz cases (seed ${SEED}): nothing crashes, leaks or goes unaudit
   const fields = sensitiveFields(schema);
   const sensitive = (type: string, field: string) => fields.has(`${type}.${field}`);
   const clients: FuzzClient[] = [
-    ...DEMO_CLIENTS.map((c) => ({ key: c.key, purposes: c.purposes, mayChangeFacts: (c.purposes as readonly string[]).includes('account') })),
-    { key: 'fuzz-throttled-key', purposes: ['service.fulfilment'], mayChangeFacts: false },
+    ...DEMO_CLIENTS.map((c) => ({ id: c.id, key: c.key, purposes: c.purposes, mayChangeFacts: (c.purposes as readonly string[]).includes('account') })),
+    { id: 'fuzz-throttled', key: 'fuzz-throttled-key', purposes: ['service.fulfilment'], mayChangeFacts: false },
   ];
+  // The scope oracle's facts, read from the store. The fuzzed clients cannot grant or revoke app
+  // authorisations (account clients run no mutations); cases may be registered or closed by the
+  // security console's mutations, so a legal response is judged against the cases as they are
+  // then, every one taken as open (a closed or unknown case serves no data at all).
+  const worldOf = async (): Promise<World> => {
+    const w = await loadWorld(gw.store.ds, null);
+    w.clients.set('fuzz-throttled', { purposes: ['service.fulfilment'], providers: [] });
+    return w;
+  };
+  const world = await worldOf();
 
   const rng = new Prng(SEED);
   const requests = Array.from({ length: CASES }, () => randomRequest(rng.fork(), schema, clients));
@@ -83,6 +95,16 @@ test(`${CASES} fuzz cases (seed ${SEED}): nothing crashes, leaks or goes unaudit
       }
       run++;
       const verdict = judge(schema, sensitive, r.sent, got, r.method);
+      if (r.clientId) {
+        // Relationship scope: the purpose the response was served under (none without a disclosure), and its case.
+        let body: unknown;
+        try { body = JSON.parse(got.text); } catch { body = undefined; }
+        const served = (body as { extensions?: { disclosure?: { purpose?: unknown } } } | undefined)?.extensions?.disclosure?.purpose;
+        const purpose = typeof served === 'string' ? served : null;
+        const legal = purpose?.startsWith('legal.') ?? false;
+        const scope = inScope(legal ? await worldOf() : world, r.clientId, purpose, legal ? declaredCaseRef(r.headers, r.sent.query) : null);
+        for (const h of findHidden(hiddenValues(world, scope), got.text, body)) verdict.problems.push(`${r.clientId} under ${purpose ?? 'no purpose'}: out of scope "${scope.label}", ${h.kind} = ${JSON.stringify(h.value)}`);
+      }
       const label = `${got.status} ${verdict.code ?? ''}`.trim();
       statuses.set(label, (statuses.get(label) ?? 0) + 1);
       if (verdict.disclosure) disclosures.push(verdict.disclosure);

@@ -35,6 +35,16 @@ export class Prng {
     return table[table.length - 1][1];
   }
 
+  /** A shuffled copy (Fisher-Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
   /** A derived generator, so that one case's draws do not shift the next case's. */
   fork(): Prng {
     return new Prng(Math.floor(this.next() * 2 ** 32));

@@ -4,6 +4,8 @@ import type { Prng } from './prng';
 import type { Sent } from './oracle';
 
 export interface FuzzClient {
+  /** The client's id, for the scope oracle (SPEC §11). */
+  id: string;
   key: string;
   purposes: readonly string[];
   /** May run mutations that change the facts the oracle relies on (consent, erasure): not fuzzed with mutations. */
@@ -18,6 +20,8 @@ export interface FuzzRequest {
   body?: string;
   /** What the gateway will take as the operation, for the oracle. */
   sent: Sent;
+  /** The client the request authenticates as, when it sends a client's own key (not junk, not none). */
+  clientId?: string;
 }
 
 const CONTENT_TYPES: readonly (readonly [number, string | null])[] = [
@@ -84,7 +88,7 @@ export function randomRequest(rng: Prng, schema: GraphQLSchema, clients: readonl
     if (search.length < 8000) {
       let parsedVariables: unknown;
       try { parsedVariables = JSON.parse(variables); } catch { parsedVariables = undefined; }
-      return { method, target: `/graphql?${search}`, headers, sent: { query: params.get('query') ?? undefined, variables: params.has('variables') ? parsedVariables : undefined, operationName: doc.operationName } };
+      return { method, target: `/graphql?${search}`, headers, clientId: own?.id, sent: { query: params.get('query') ?? undefined, variables: params.has('variables') ? parsedVariables : undefined, operationName: doc.operationName } };
     }
   }
 
@@ -105,5 +109,5 @@ export function randomRequest(rng: Prng, schema: GraphQLSchema, clients: readonl
   let sent: Sent = { query: typeof payload.query === 'string' ? payload.query : undefined, variables: payload.variables, operationName: payload.operationName };
   // Duplicate keys: JSON.parse keeps the last one.
   if (body.startsWith('{"query":"{ __typename }","query"')) sent = { query: '{ user(id: 1) { phone } }', variables: undefined, operationName: undefined };
-  return { method: method === 'GET' || method === 'HEAD' ? 'POST' : method, target: '/graphql', headers, body: method === 'OPTIONS' ? undefined : body, sent };
+  return { method: method === 'GET' || method === 'HEAD' ? 'POST' : method, target: '/graphql', headers, body: method === 'OPTIONS' ? undefined : body, sent, clientId: own?.id };
 }
