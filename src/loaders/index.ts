@@ -63,12 +63,9 @@ export function createLoaders(ds: DataSource) {
    * one statement selecting each relationship's fact beside the row, for src/policy to decide.
    * A missing id and an out-of-scope one take the same statement and come back the same (null).
    */
-  const scopedById = async <T extends { id: number }>(e: new () => T, entity: ScopedEntity, ids: readonly number[], subjectOf: (row: T) => number): Promise<{ visible: T[]; all: T[] }> => {
+  const scopedById = async <T extends { id: number }>(e: new () => T, entity: ScopedEntity, ids: readonly number[], subjectOf: (row: T) => number): Promise<{ visible: T[] }> => {
     const scope = scopeOf();
-    if (isUnrestricted(scope)) {
-      const rows = await repo(e).findBy({ id: In([...ids]) } as never);
-      return { visible: rows, all: rows };
-    }
+    if (isUnrestricted(scope)) return { visible: await repo(e).findBy({ id: In([...ids]) } as never) };
     const { columns, params } = relationshipColumns(scope, entity, 'r');
     const qb = repo(e).createQueryBuilder('r').where('r.id IN (:...ids)', { ids: [...ids], ...params });
     for (const c of columns) qb.addSelect(c.sql, c.name);
@@ -84,7 +81,7 @@ export function createLoaders(ds: DataSource) {
       if (decideScope(scope, factsById.get(row.id) ?? {})) visible.push(row);
       else hidden.set(`${entity}:${row.id}`, subjectOf(row));
     }
-    return { visible, all: entities };
+    return { visible };
   };
 
   const consentsByUser = new DataLoader<number, Consent[]>(async (ids) =>
@@ -103,9 +100,11 @@ export function createLoaders(ds: DataSource) {
   /** Users as API rows (`user(id:)`, `order.user`): in the request's scope, or null. */
   const userById = new DataLoader<number, User | null>(async (ids) => {
     if (isUnrestricted(scopeOf())) return subjectById.loadMany(ids) as Promise<(User | null)[]>;
-    const { visible, all } = await scopedById(User, 'User', ids, (u) => u.id);
-    for (const u of all) subjectById.prime(u.id, u);
-    await subjects.addUsers(all);
+    // Only visible users become subjects: loading a hidden one's consents would be one statement
+    // more than a missing id costs, a timing difference the client could measure (SPEC §11).
+    const { visible } = await scopedById(User, 'User', ids, (u) => u.id);
+    for (const u of visible) subjectById.prime(u.id, u);
+    await subjects.addUsers(visible);
     return byId(ids, visible);
   });
 

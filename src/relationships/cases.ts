@@ -49,8 +49,10 @@ async function checkCase(ds: DataSource, policy: CompiledPolicy, input: NewCase,
   const found = new Set((await ds.getRepository(User).find({ select: { id: true }, where: { id: In(subjectIds) } })).map((u) => u.id));
   const missing = subjectIds.filter((id) => !found.has(id));
   if (missing.length) throw new RelationshipError('UNKNOWN_USER', `No user ${missing.slice(0, 5).join(', ')}`, 'subjectIds');
-  const expiresAt = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?$/.test(input.expiresAt) ? new Date(input.expiresAt.length === 10 ? `${input.expiresAt}T23:59:59.999Z` : input.expiresAt) : new Date(NaN);
-  if (Number.isNaN(expiresAt.getTime())) throw bad('expiresAt is an ISO-8601 date or time (2027-12-31, or 2027-12-31T23:59:59Z)', 'expiresAt');
+  const parsed = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?$/.test(input.expiresAt) ? new Date(input.expiresAt.length === 10 ? `${input.expiresAt}T23:59:59Z` : input.expiresAt) : new Date(NaN);
+  if (Number.isNaN(parsed.getTime())) throw bad('expiresAt is an ISO-8601 date or time (2027-12-31, or 2027-12-31T23:59:59Z)', 'expiresAt');
+  // Whole seconds: MySQL's DATETIME keeps no fraction, and every store must expire a case at the same instant.
+  const expiresAt = new Date(Math.floor(parsed.getTime() / 1000) * 1000);
   if (expiresAt.getTime() <= at.getTime()) throw bad('expiresAt must be in the future', 'expiresAt');
   return { purposes, subjectIds, expiresAt };
 }

@@ -1,7 +1,7 @@
 import { statementCounter } from '../../src/db/statement-counter';
 import { rollUpActivity } from '../../src/review';
 import { generateUsers } from '../../seeds/generate';
-import { startTestGateway, TestGateway } from '../helpers/gateway';
+import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 import { legalData } from './legal';
 
 /**
@@ -34,11 +34,11 @@ const QUERY = (n: number) => `{ users(first: ${n}) { edges { node {
 
 interface Measured { total: number; reads: number; statements: string[]; data: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function measure(query: string): Promise<Measured> {
+async function measure(query: string, as?: { key: string; purpose: string }): Promise<Measured> {
   const spy = jest.spyOn(statementCounter, 'count');
   const before = statementCounter.total;
   try {
-    const data = await legalData(gw, query);
+    const data = as ? (await gw.gql(as.key, query, { purpose: as.purpose })).body : await legalData(gw, query);
     const statements = spy.mock.calls.map((c) => String(c[0]));
     const total = statementCounter.total - before;
     expect(statements).toHaveLength(total);
@@ -104,4 +104,65 @@ test('the same holds for one user and for user(id) entry points', async () => {
   expect(Object.keys(many.data)).toHaveLength(12);
   expect(many.reads).toBe(few.reads);
   expect(many.reads).toBeLessThanOrEqual(READ_BOUND);
+});
+
+/**
+ * SPEC §11: lists are filtered in SQL, so a scoped list costs as few statements as an
+ * unrestricted one, whatever its length; and a row out of scope costs what a missing one does.
+ */
+describe('relationship scope (SPEC §11)', () => {
+  const ALIPAY = { key: KEYS.alipay, purpose: 'service.payment' };
+  const SCOPED = (n: number) => `{ users(first: ${n}) { edges { node {
+    id username
+    paymentAccounts { provider accountNo }
+    orders(first: 10) { edges { node { orderNo totalAmount items { sku } paymentAccount { provider } } } }
+    devices { deviceId }
+  } } } }`;
+
+  test('pay-alipay: users(first: 1) and users(first: 50) with accounts, orders and devices cost the same statements', async () => {
+    await measure(SCOPED(1), ALIPAY); // warm the client cache
+    const one = await measure(SCOPED(1), ALIPAY);
+    const fifty = await measure(SCOPED(50), ALIPAY);
+
+    // The answers are the scoped ones: 50 users who hold an Alipay account, nothing of other providers.
+    const alipayUsers = (await gw.store.ds.query("SELECT DISTINCT user_id AS id FROM payment_accounts WHERE provider = 'ALIPAY' ORDER BY user_id")).map((r: { id: unknown }) => String(r.id));
+    expect(alipayUsers.length).toBeGreaterThan(50);
+    const users = fifty.data.data.users.edges.map((e: { node: { id: string } }) => e.node);
+    expect(users.map((u: { id: string }) => u.id)).toEqual(alipayUsers.slice(0, 50));
+    expect(one.data.data.users.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(['1']);
+    for (const u of users) {
+      expect(u.paymentAccounts.length).toBeGreaterThan(0);
+      for (const a of u.paymentAccounts) expect(a.provider).toBe('ALIPAY');
+      for (const o of u.orders.edges) expect(o.node.paymentAccount).toEqual({ provider: 'ALIPAY' });
+      expect(u.devices.length).toBe(1);
+    }
+    expect(users.filter((u: { orders: { edges: unknown[] } }) => u.orders.edges.length > 0).length).toBeGreaterThan(40);
+
+    expect(fifty.reads).toBe(one.reads);
+    expect(fifty.total).toBe(one.total);
+    expect(fifty.reads).toBeLessThanOrEqual(READ_BOUND);
+    expect(fifty.total).toBeLessThanOrEqual(TOTAL_BOUND);
+  });
+
+  test('the scope filter is in the SQL of the list, not applied to rows afterwards', async () => {
+    const fifty = await measure(SCOPED(50), ALIPAY);
+    const userPage = fifty.statements.filter((q) => /FROM\s+["`]?users["`]?\s/i.test(q) && /LIMIT/i.test(q));
+    expect(userPage).toHaveLength(1);
+    expect(userPage[0]).toMatch(/payment_accounts/i);
+  });
+
+  test.each([
+    ['pay-alipay user(id)', { key: KEYS.alipay, purpose: 'service.payment' }, 'user', '2'],
+    ['pay-alipay order(id)', { key: KEYS.alipay, purpose: 'service.payment' }, 'order', '2'],
+    ['mall-app order(id)', { key: KEYS.mall, purpose: 'service.fulfilment' }, 'order', '4'],
+    ['mall-app device(id)', { key: KEYS.mall, purpose: 'service.fulfilment' }, 'device', '4'],
+  ])('%s: an existing row out of scope costs the same statements as a missing id', async (_name, as, field, hidden) => {
+    const q = (id: string) => `{ ${field}(id: "${id}") { id } }`;
+    await measure(q('99999'), as); // warm the client cache
+    const out = await measure(q(hidden), as);
+    const missing = await measure(q('99999'), as);
+    expect(out.data.errors[0].extensions.code).toBe('OUT_OF_SCOPE');
+    expect(missing.data.errors[0].extensions.code).toBe('OUT_OF_SCOPE');
+    expect({ reads: out.reads, total: out.total }).toEqual({ reads: missing.reads, total: missing.total });
+  });
 });

@@ -258,10 +258,12 @@ describe('clientMayDeclare', () => {
 
 describe('describeCell', () => {
   it.each<[Purpose, Category, string, string | null, readonly Reason[]]>([
-    ['service.fulfilment', 'contact.phone', 'ALLOW', null, ['SUBJECT_ERASED']],
-    ['service.after-sales', 'contact.address', 'MASK', 'CITY', ['SUBJECT_ERASED']],
-    ['personalization', 'location.precise', 'MASK', 'COARSE', ['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
-    ['analytics', 'device.info', 'ALLOW', null, ['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
+    // Categories with a retention period (schema/policy.yaml `retention:`) can also expire.
+    ['service.fulfilment', 'contact.phone', 'ALLOW', null, ['SUBJECT_ERASED', 'RETENTION_EXPIRED']],
+    ['service.after-sales', 'contact.address', 'MASK', 'CITY', ['SUBJECT_ERASED', 'RETENTION_EXPIRED']],
+    ['personalization', 'location.precise', 'MASK', 'COARSE', ['SUBJECT_ERASED', 'RETENTION_EXPIRED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
+    ['analytics', 'device.info', 'ALLOW', null, ['SUBJECT_ERASED', 'RETENTION_EXPIRED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
+    ['personalization', 'profile.extended', 'ALLOW', null, ['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
     ['legal.state-security', 'financial.card', 'ALLOW', null, ['SUBJECT_ERASED']],
     ['analytics', 'profile.basic', 'DENY', null, []],
     ['audit.review', 'contact.phone', 'DENY', null, []],

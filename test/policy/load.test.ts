@@ -140,7 +140,7 @@ const BAD_FILES: BadFile[] = [
     name: 'an unknown section',
     text: editLine(good, [RULES], () => 'rule:'),
     at: [/^rule:/],
-    problem: 'unknown section "rule" (expected version, bases, masks, categories, purposes, rules)',
+    problem: 'unknown section "rule" (expected version, bases, masks, categories, purposes, rules, retention)',
   },
   {
     name: 'a YAML syntax error',
@@ -216,6 +216,50 @@ const BAD_FILES: BadFile[] = [
     problem: 'bases must be a list',
   },
   { name: 'an empty file', text: '', at: [/^/], problem: 'the policy must be a mapping' },
+  // SPEC §11: the scope of each purpose is validated at start.
+  {
+    name: 'an unknown scope',
+    text: editLine(good, [PURPOSES, /^ {2}service\.payment:/, /^ {4}scope:/], () => '    scope: providers'),
+    at: [PURPOSES, /^ {2}service\.payment:/, /^ {4}scope:/],
+    problem: 'unknown scope "providers" in purpose service.payment (expected all, orders, provider, authorized, case)',
+  },
+  {
+    name: 'an unknown scope on a parent',
+    text: editLine(good, [PURPOSES, /^ {2}legal:/, /^ {4}scope:/], () => '    scope: cases'),
+    at: [PURPOSES, /^ {2}legal:/, /^ {4}scope:/],
+    problem: 'unknown scope "cases" in purpose legal (expected all, orders, provider, authorized, case)',
+  },
+  {
+    name: 'a scope that differs only in case',
+    text: editLine(good, [PURPOSES, /^ {2}account:/, /^ {4}scope:/], () => '    scope: All'),
+    at: [PURPOSES, /^ {2}account:/, /^ {4}scope:/],
+    problem: 'unknown scope "All" in purpose account (expected all, orders, provider, authorized, case)',
+  },
+  {
+    name: 'an empty scope',
+    text: editLine(good, [PURPOSES, /^ {2}research:/, /^ {4}scope:/], () => '    scope:'),
+    at: [PURPOSES, /^ {2}research:/, /^ {4}scope:/],
+    problem: 'the scope of purpose research must be a non-empty string',
+  },
+  {
+    name: 'a scope that is a list',
+    text: editLine(good, [PURPOSES, /^ {2}research:/, /^ {4}scope:/], () => '    scope: [all, orders]'),
+    at: [PURPOSES, /^ {2}research:/, /^ {4}scope:/],
+    problem: 'the scope of purpose research must be a non-empty string',
+  },
+  {
+    name: 'a declarable purpose without a scope',
+    text: editLine(good, [PURPOSES, /^ {2}third-party-app:/, /^ {4}scope:/], () => null),
+    at: [PURPOSES, /^ {2}third-party-app:/],
+    problem: 'purpose third-party-app has no scope (set scope: one of all, orders, provider, authorized, case on it or on a parent)',
+  },
+  {
+    // The legal purposes inherit theirs from `legal`: without it, the first of them is at fault.
+    name: 'a parent without the scope its children inherit',
+    text: editLine(good, [PURPOSES, /^ {2}legal:/, /^ {4}scope:/], () => null),
+    at: [PURPOSES, /^ {2}legal\.state-security:/],
+    problem: 'purpose legal.state-security has no scope (set scope: one of all, orders, provider, authorized, case on it or on a parent)',
+  },
 ];
 
 describe('loadPolicy on the reviewed file', () => {
@@ -226,7 +270,7 @@ describe('loadPolicy on the reviewed file', () => {
   });
 
   it('reads the version, bases and the purpose tree', () => {
-    expect(doc.version).toBe('2026-11-01.1');
+    expect(doc.version).toBe('2026-12-02.1');
     expect(doc.bases).toEqual(['contract', 'consent', 'legitimate-interest', 'legal-obligation', 'legal-exception']);
     const purposes = new Map(doc.purposes.map((p) => [p.name, p]));
     for (const parent of ['service', 'security', 'marketing', 'legal', 'audit']) expect(purposes.get(parent)?.declarable).toBe(false);
@@ -266,6 +310,73 @@ describe('loadPolicy rejects a bad file, naming its line', () => {
     const text = BAD_FILES.find((b) => b.name === 'a purpose the compiled vocabulary lacks')?.text ?? '';
     const doc = parsePolicy(text, 'other.yaml', { checkVocabulary: false });
     expect(doc.purposes.find((p) => p.name === 'research.survey')).toMatchObject({ parent: 'research', basis: 'consent' });
+  });
+});
+
+describe('scopes (SPEC §11)', () => {
+  const scopes = (text: string, options?: Parameters<typeof parsePolicy>[2]) =>
+    Object.fromEntries(parsePolicy(text, 'policy.yaml', options).purposes.map((p) => [p.name, p.scope]));
+
+  it('reads the scope of every purpose of the reviewed file, inherited from the parent where the child sets none', () => {
+    expect(scopes(good)).toMatchObject({
+      account: 'all',
+      'service.fulfilment': 'orders',
+      'service.after-sales': 'orders',
+      'service.payment': 'provider',
+      'security.risk-control': 'all', // from security
+      personalization: 'all',
+      'marketing.push': 'all', // from marketing
+      analytics: 'all',
+      'third-party-app': 'authorized',
+      research: 'all',
+      legal: 'case',
+      'legal.state-security': 'case', // from legal
+      'legal.public-safety': 'case',
+      'legal.criminal-investigation': 'case',
+      'legal.vital-interests': 'case',
+      'audit.review': 'all', // from audit
+    });
+    // The fixture edits below rely on these children setting no scope of their own.
+    expect(lineOf(good, PURPOSES, /^ {2}legal\.vital-interests:/, /^ {4}description:/)).toBe(lineOf(good, PURPOSES, /^ {2}legal\.vital-interests:/) + 2);
+  });
+
+  it('a child that sets its own scope overrides its parent, and only for itself', () => {
+    const text = editLine(good, [PURPOSES, /^ {2}legal\.vital-interests:/, /^ {4}basis:/], (line) => `${line}\n    scope: all`);
+    const s = scopes(text);
+    expect(s['legal.vital-interests']).toBe('all');
+    expect(s['legal.public-safety']).toBe('case');
+    expect(s.legal).toBe('case');
+  });
+
+  it('a parent\'s scope changes every child that inherits it', () => {
+    const text = editLine(good, [PURPOSES, /^ {2}security:/, /^ {4}scope:/], () => '    scope: case');
+    expect(scopes(text)['security.risk-control']).toBe('case');
+  });
+
+  it('a child under a parent with no scope of its own may set one', () => {
+    // `service` has no scope; its children each set theirs.
+    const service = editLine(good, [PURPOSES, /^ {2}service\.fulfilment:/, /^ {4}scope:/], () => '    scope: provider');
+    expect(scopes(service)['service.fulfilment']).toBe('provider');
+    expect(scopes(service)['service.after-sales']).toBe('orders');
+  });
+
+  it('requireScopes: false reads a file written before scopes: every purpose is `all`', () => {
+    const old = good.split('\n').filter((line) => !/^ {4}scope:/.test(line)).join('\n');
+    expect(old).not.toMatch(/^ +scope:/m);
+    expect(() => parsePolicy(old, 'old.yaml')).toThrow(PolicyValidationError);
+    const s = scopes(old, { requireScopes: false });
+    expect(Object.keys(s).length).toBeGreaterThan(15);
+    for (const [name, scope] of Object.entries(s)) expect([name, scope]).toEqual([name, 'all']);
+  });
+
+  it('requireScopes: false keeps the scopes that a file does set, and still refuses an unknown one', () => {
+    const partial = good.split('\n').filter((line) => !/^ {4}scope: (all|orders|authorized|case)$/.test(line)).join('\n');
+    const s = scopes(partial, { requireScopes: false });
+    expect(s['service.payment']).toBe('provider');
+    expect(s['service.fulfilment']).toBe('all');
+    expect(s['legal.criminal-investigation']).toBe('all');
+    const unknown = editLine(good, [PURPOSES, /^ {2}service\.payment:/, /^ {4}scope:/], () => '    scope: everyone');
+    expect(() => parsePolicy(unknown, 'x.yaml', { requireScopes: false })).toThrow(/unknown scope "everyone" in purpose service\.payment/);
   });
 });
 
