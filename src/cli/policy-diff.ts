@@ -37,9 +37,12 @@ export function policyDiffProgram(deps: PolicyDiffCliDeps): Command {
     .option('--days <n>', 'the window replayed by --impact', positive, 30)
     .action(async (oldFile: string, newFile: string, o: { impact?: boolean; days: number }) => {
       // The proposed file is validated as the gateway would validate it at start; the old one may predate this build's vocabulary.
-      const before = compilePolicy(loadPolicy(oldFile, { checkVocabulary: false }));
-      const after = loadCheckContext(newFile).policy;
+      // Either may predate relationship scope (SPEC §11): without `scope:` keys, every purpose reads as `all`, as the gateway behaved.
+      const before = compilePolicy(loadPolicy(oldFile, { checkVocabulary: false, requireScopes: false }));
+      const after = loadCheckContext(newFile, { requireScopes: false }).policy;
       const diff = diffPolicies(before, after);
+      // Scopes that refuse rows the old one returned: their disclosures are judged against the new scope.
+      const scopes = new Map(diff.scopes.filter((c) => c.new !== 'all').map((c) => [c.purpose, c.new]));
       await deps.withStore(async (ds) => {
         const clients = await new ClientRegistry(ds, 0).list();
         let impact: { days: number; result: PolicyImpact } | undefined;
@@ -48,7 +51,7 @@ export function policyDiffProgram(deps: PolicyDiffCliDeps): Command {
             ? new SingleBar({ format: 'audit records {bar} {value}/{total} {percentage}% | {eta_formatted} left', stream: deps.progress, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic)
             : null;
           try {
-            const result = await replayAudit(ds, after, { days: o.days, onTotal: (total) => bar?.start(total, 0), onProgress: (done) => bar?.update(done) });
+            const result = await replayAudit(ds, after, { days: o.days, scopes, clients, onTotal: (total) => bar?.start(total, 0), onProgress: (done) => bar?.update(done) });
             impact = { days: o.days, result };
           } finally {
             bar?.stop();

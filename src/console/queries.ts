@@ -22,7 +22,7 @@ export const CREATE_DOWNLOAD = `mutation ConsoleDownload($subjectId: ID!, $forma
   createRecordsDownload(subjectId: $subjectId, format: $format) { url expiresAt }
 }`;
 
-export const CLIENTS = `query ConsoleClients { consoleClients { id displayName kind role purposes disabled } }`;
+export const CLIENTS = `query ConsoleClients { consoleClients { id displayName kind role purposes providers scopes { purpose scope meaning declarable } disabled } }`;
 
 export const CLIENT_ACTIVITY = `query ConsoleClientActivity($clientId: ID!, $from: String!, $to: String!) {
   clientActivity(clientId: $clientId, from: $from, to: $to) {
@@ -30,6 +30,7 @@ export const CLIENT_ACTIVITY = `query ConsoleClientActivity($clientId: ID!, $fro
     buckets { start allow mask deny }
     categories { category allow mask deny }
     denialReasons { reason count }
+    outOfScope
   }
 }`;
 
@@ -101,12 +102,23 @@ export interface SubjectAnswer {
   subjectReview: { subjectId: string; exists: boolean; erased: boolean; erasedAt: string | null; consents: ConsentRow[] };
 }
 
+/** The relationship scope (SPEC §11) one registered purpose gives a client. */
+export interface PurposeScope {
+  purpose: string;
+  scope: string;
+  meaning: string;
+  declarable: string[];
+}
+
 export interface ConsoleClient {
   id: string;
   displayName: string;
   kind: string;
   role: string;
   purposes: string[];
+  /** Payment providers it is registered for (what a `provider` scope may see). */
+  providers: string[];
+  scopes: PurposeScope[];
   disabled: boolean;
 }
 
@@ -118,6 +130,8 @@ export interface ClientActivity {
   buckets: { start: string; allow: number; mask: number; deny: number }[];
   categories: { category: string; allow: number; mask: number; deny: number }[];
   denialReasons: { reason: string; count: number }[];
+  /** Rows refused as outside its relationship scope (reason OUT_OF_SCOPE) in the range. */
+  outOfScope: number;
 }
 
 export interface ChainStatus {

@@ -1,6 +1,6 @@
 import { DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
-import { Category, CompiledPolicy, Decision, describeCell, LegalBasis, MaskKind, Reason } from '../policy';
+import { Category, CompiledPolicy, Decision, describeCell, LegalBasis, MaskKind, Purpose, Reason, Scope, scopeOf } from '../policy';
 import { checkPurpose, CheckedPurpose, PurposeRejection } from './check-purpose';
 import { describeInclusion, ExpansionLimitExceeded, selectedFields } from './selected-fields';
 
@@ -20,7 +20,11 @@ export interface FieldCheck {
   readonly basis: LegalBasis | null;
   /** The policy rule that defines the cell (`service/contact.phone`); null when the purpose is rejected. */
   readonly rule: string | null;
-  /** Subject facts that can still deny the field at run time: SUBJECT_ERASED, CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. */
+  /**
+   * What can still deny the field at run time, in the order the gateway applies them: first
+   * OUT_OF_SCOPE (the purpose's scope is not `all`: a row outside it is never returned, SPEC §11),
+   * then the subject facts SUBJECT_ERASED, CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.
+   */
   readonly conditions: readonly Reason[];
   /** Variable-dependent @include/@skip under which the field is executed, one alternative each; empty: always. */
   readonly includedIf: readonly string[];
@@ -32,6 +36,8 @@ export interface CheckedOperation {
   readonly name: string | null;
   readonly type: 'query' | 'mutation' | 'subscription';
   readonly purpose: string | null;
+  /** The relationship scope of the purpose (SPEC §11); null when the purpose is refused or none is declared. */
+  readonly scope: Scope | null;
   /** The code the gateway would refuse this operation with, or null. */
   readonly rejection: PurposeRejection | null;
 }
@@ -41,6 +47,8 @@ export interface OperationCheck {
   readonly valid: boolean;
   /** The purpose checked, when every checked operation has the same one. */
   readonly purpose: string | null;
+  /** The relationship scope of `purpose` (SPEC §11), when every checked operation runs under the same accepted purpose. */
+  readonly scope: Scope | null;
   readonly policyVersion: string;
   /** Invalid: the parse or validation messages. Valid: the purpose rejections the gateway would answer with. */
   readonly errors: readonly string[];
@@ -75,7 +83,7 @@ const CARD_ROW = 'provider = BANK_CARD';
 const OTHER_ROW = 'provider != BANK_CARD';
 
 function invalid(policy: CompiledPolicy, errors: string[]): OperationCheck {
-  return { valid: false, purpose: null, policyVersion: policy.version, errors, warnings: [], operations: [], fields: [] };
+  return { valid: false, purpose: null, scope: null, policyVersion: policy.version, errors, warnings: [], operations: [], fields: [] };
 }
 
 function parseDocument(text: string): DocumentNode | GraphQLError {
@@ -122,7 +130,8 @@ export function checkOperation(ctx: CheckContext, request: CheckRequest): Operat
     const name = operation.name?.value ?? null;
     if (purpose.ok) purpose.warnings.forEach((w) => warnings.add(w));
     else errors.push(chosen.length > 1 ? `${name ?? '(anonymous)'}: ${purpose.message}` : purpose.message);
-    checked.push({ name, type: operation.operation, purpose: purpose.ok ? purpose.purpose : purpose.name, rejection: purpose.ok ? null : purpose.code });
+    const scope = purpose.ok && purpose.purpose !== null ? scopeOf(policy, purpose.purpose) : null;
+    checked.push({ name, type: operation.operation, purpose: purpose.ok ? purpose.purpose : purpose.name, scope, rejection: purpose.ok ? null : purpose.code });
 
     for (const s of selected) {
       const meta = fields.get(`${s.typeName}.${s.fieldName}`)!;
@@ -134,9 +143,11 @@ export function checkOperation(ctx: CheckContext, request: CheckRequest): Operat
     }
   }
   const purposes = new Set(checked.map((c) => c.purpose));
+  const scopes = new Set(checked.map((c) => c.scope));
   return {
     valid: true,
     purpose: purposes.size === 1 ? [...purposes][0] : null,
+    scope: purposes.size === 1 && scopes.size === 1 ? [...scopes][0] : null,
     policyVersion: policy.version,
     errors,
     warnings: [...warnings],
@@ -154,7 +165,12 @@ function cellFor(policy: CompiledPolicy, purpose: CheckedPurpose, category: Cate
     return { decision: 'DENY', mask: null, reason: code, basis: purpose.basis, rule: null, conditions: [] };
   }
   const cell = describeCell(policy, purpose.purpose, category);
-  return { decision: cell.decision, mask: cell.mask, reason: cell.reason, basis: cell.basis, rule: cell.rule, conditions: cell.conditions };
+  return { decision: cell.decision, mask: cell.mask, reason: cell.reason, basis: cell.basis, rule: cell.rule, conditions: withScope(policy, purpose.purpose, cell.decision, cell.conditions) };
+}
+
+/** A released field of a scoped purpose can still be refused with its row (OUT_OF_SCOPE), before any subject fact is looked at. */
+function withScope(policy: CompiledPolicy, purpose: Purpose, decision: Decision, conditions: readonly Reason[]): readonly Reason[] {
+  return decision !== 'DENY' && scopeOf(policy, purpose) !== 'all' ? ['OUT_OF_SCOPE', ...conditions] : conditions;
 }
 
 /** Fields the client can never receive, whoever the subject: the check denies every category the field can carry. */

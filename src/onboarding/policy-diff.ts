@@ -1,4 +1,4 @@
-import { Category, CompiledPolicy, Decision, describeCell, isConsentBased, MaskKind, Purpose, resolvePurpose } from '../policy';
+import { Category, compareScopes, CompiledPolicy, Decision, describeCell, isConsentBased, MaskKind, Purpose, resolvePurpose, Scope, scopeOf } from '../policy';
 
 /** What one (purpose, category) cell gives, or null where the purpose or category does not exist (nothing is disclosed). */
 export interface CellOutcome {
@@ -25,10 +25,26 @@ export interface PurposeChange {
   readonly new: string | null;
 }
 
+/**
+ * A purpose whose relationship scope (SPEC §11) changes: `narrows` when it stops being `all`,
+ * `widens` when it becomes `all`, and `widens` between two other scopes too, since subjects
+ * become visible that were not (`otherSubjects`), even as others stop being.
+ */
+export interface ScopeChange {
+  readonly purpose: string;
+  readonly change: 'widens' | 'narrows';
+  readonly old: Scope;
+  readonly new: Scope;
+  /** Neither side is `all`: the change swaps one set of subjects for another. */
+  readonly otherSubjects: boolean;
+}
+
 export interface PolicyDiff {
   readonly oldVersion: string;
   readonly newVersion: string;
   readonly purposes: readonly PurposeChange[];
+  /** Purposes declarable under both policies whose scope changes, in the new policy's order. */
+  readonly scopes: readonly ScopeChange[];
   readonly cells: readonly CellChange[];
 }
 
@@ -77,6 +93,21 @@ function purposeChanges(before: CompiledPolicy, after: CompiledPolicy): PurposeC
   return out;
 }
 
+/** Scope changes of the purposes both policies can declare (one added or removed is a purpose change). */
+export function scopeChanges(before: CompiledPolicy, after: CompiledPolicy): ScopeChange[] {
+  const out: ScopeChange[] = [];
+  for (const purpose of union(after.purposes, before.purposes)) {
+    const a = resolvePurpose(before, purpose);
+    const b = resolvePurpose(after, purpose);
+    if (!a.ok || !b.ok) continue;
+    const from = scopeOf(before, a.purpose);
+    const to = scopeOf(after, b.purpose);
+    const change = compareScopes(from, to);
+    if (change !== 'same') out.push({ purpose, change, old: from, new: to, otherSubjects: from !== 'all' && to !== 'all' });
+  }
+  return out;
+}
+
 /**
  * Every (purpose, category) cell whose decision or mask differs between two policies, in
  * the new policy's purpose and category order. A purpose or category that exists on one
@@ -92,5 +123,5 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Pol
       if (change) cells.push({ purpose, category, change, old: a, new: b });
     }
   }
-  return { oldVersion: before.version, newVersion: after.version, purposes: purposeChanges(before, after), cells };
+  return { oldVersion: before.version, newVersion: after.version, purposes: purposeChanges(before, after), scopes: scopeChanges(before, after), cells };
 }

@@ -1,5 +1,5 @@
-import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose } from '../policy';
-import type { CellOutcome, PolicyDiff } from './policy-diff';
+import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose, Scope, SCOPE_MEANING } from '../policy';
+import type { CellOutcome, PolicyDiff, ScopeChange } from './policy-diff';
 import type { PolicyImpact } from './policy-impact';
 
 export interface ReportInput {
@@ -44,8 +44,14 @@ export function policyReport(input: ReportInput): string {
     '',
     `**${count(widens, 'cell')} ${widens === 1 ? 'widens' : 'widen'}, ${count(narrows, 'cell')} ${narrows === 1 ? 'narrows' : 'narrow'}, ${count(masks, 'cell')} ${masks === 1 ? 'changes' : 'change'} mask.**`,
   ];
+  if (diff.scopes.length) {
+    const w = diff.scopes.filter((c) => c.change === 'widens').length;
+    const n = diff.scopes.length - w;
+    out.push('', `**${count(w, 'scope')} ${w === 1 ? 'widens' : 'widen'}, ${count(n, 'scope')} ${n === 1 ? 'narrows' : 'narrow'}.**`);
+  }
   const widensPurpose = diff.purposes.some((p) => p.change === 'added' || p.change === 'no longer needs consent' || p.change === 'no longer needs a case reference');
-  if (widens || widensPurpose) {
+  const widensScope = diff.scopes.some((c) => c.change === 'widens');
+  if (widens || widensPurpose || widensScope) {
     out.push('', 'This change discloses more personal data than the current policy: under §9 of the privacy policy (amendments and notices), data subjects must be notified, prominently, before it takes effect.');
   }
 
@@ -53,6 +59,8 @@ export function policyReport(input: ReportInput): string {
     out.push('', '## Purposes', '', ...table(['purpose', 'change', 'old', 'new', 'clients registered'],
       diff.purposes.map((p) => [code(p.purpose), p.change, p.old ?? '—', p.new ?? '—', registeredFor(input, p.purpose)])));
   }
+
+  if (diff.scopes.length) out.push('', ...scopeSection(input, diff.scopes));
 
   out.push('', '## Cells', '');
   if (!diff.cells.length) out.push('No (purpose, category) cell changes.');
@@ -71,6 +79,24 @@ export function policyReport(input: ReportInput): string {
   return out.join('\n') + '\n';
 }
 
+/** `widens` when nothing but `all` was on one side; between two other scopes, what makes it a widening too. */
+function scopeChangeText(c: ScopeChange): string {
+  return c.otherSubjects ? `**${c.change}**: other subjects become visible (and others stop being)` : `**${c.change}**`;
+}
+
+function scopeSection(input: ReportInput, scopes: readonly ScopeChange[]): string[] {
+  const used = [...new Set(scopes.flatMap((c) => [c.old, c.new]))] as Scope[];
+  return [
+    '## Scopes',
+    '',
+    'About whom each purpose releases anything at all (SPEC §11): a row and subject outside the scope are never returned.',
+    '',
+    ...table(['purpose', 'change', 'old', 'new', 'clients registered'], scopes.map((c) => [code(c.purpose), scopeChangeText(c), code(c.old), code(c.new), registeredFor(input, c.purpose)])),
+    '',
+    ...used.map((s) => `- ${code(s)}: ${SCOPE_MEANING[s]}.`),
+  ];
+}
+
 function impactSection(days: number, impact: PolicyImpact): string[] {
   const out = [
     `## Impact on the last ${count(days, 'day')} of audit`,
@@ -79,13 +105,23 @@ function impactSection(days: number, impact: PolicyImpact): string[] {
       '(purpose, category, client, reason): a record denied because the subject was erased, or lacked a consent or a guardian\'s consent, stays denied wherever the new policy still asks for it.',
     '',
   ];
+  const scoped = impact.scopes.length > 0;
+  if (scoped) {
+    out.push(
+      `Disclosures of ${impact.scopes.map((s) => `${code(s.purpose)} (now ${code(s.scope)})`).join(', ')} are judged against the new scope ` +
+        'from **today\'s relationship facts** (order channels, the clients\' registered payment providers, app authorisations not revoked, the subjects of each record\'s legal case), ' +
+        'not those at the time of each disclosure: a relationship that has ended since counts as absent, one begun since as present. ' +
+        `${count(impact.outOfScope, 'disclosure')} would have been refused as out of scope (OUT_OF_SCOPE).`,
+      '',
+    );
+  }
   if (!impact.changed) return [...out, 'No disclosure would have been decided differently.'];
   out.push(
     `**${count(impact.changed, 'disclosure')} would have been decided differently**: ${impact.widens.toLocaleString('en-US')} would disclose more, ` +
       `${impact.narrows.toLocaleString('en-US')} less, ${impact.masks.toLocaleString('en-US')} with another mask.`,
     '',
-    ...table(['client', 'category', 'records', 'changed', 'widens', 'narrows', 'changes mask'],
-      impact.rows.map((r) => [code(r.clientId), code(r.category), String(r.records), String(r.changed), String(r.widens), String(r.narrows), String(r.masks)])),
+    ...table(['client', 'category', 'records', 'changed', 'widens', 'narrows', 'changes mask', ...(scoped ? ['out of scope'] : [])],
+      impact.rows.map((r) => [code(r.clientId), code(r.category), String(r.records), String(r.changed), String(r.widens), String(r.narrows), String(r.masks), ...(scoped ? [String(r.outOfScope)] : [])])),
   );
   return out;
 }

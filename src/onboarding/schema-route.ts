@@ -20,6 +20,7 @@ export interface SchemaRouteDeps {
  * `GET /schema.graphql` (SPEC §10): with a client key and `X-Purpose`, the SDL annotated for
  * that client and purpose. The purpose is refused as a GraphQL request would refuse it
  * (PURPOSE_REQUIRED, PURPOSE_UNKNOWN, PURPOSE_NOT_PERMITTED); no case reference is needed to read a schema.
+ * Each row-scoped type says whose rows the purpose returns at all, for this client (SPEC §11).
  */
 export function schemaRoute({ registry, policy, schema, fields }: SchemaRouteDeps): Route {
   const cache = new ClientSchemaCache();
@@ -32,7 +33,7 @@ export function schemaRoute({ registry, policy, schema, fields }: SchemaRouteDep
     if (!name) return sendError(res, 'PURPOSE_REQUIRED', 'Send X-Purpose: the purpose to annotate the schema for');
     const resolved = judgePurpose(policy, name, caller.purposes);
     if (!resolved.ok) return sendError(res, resolved.code, purposeRejectionMessage(resolved, name, caller.id));
-    const sdl = cache.get(caller.id, resolved.purpose, policy.version, () => clientSchemaSdl(schema, fields, policy, caller.id, resolved.purpose));
+    const sdl = cache.get(caller, resolved.purpose, policy.version, () => clientSchemaSdl(schema, fields, policy, caller, resolved.purpose));
     const etag = `"${createHash('sha256').update(sdl).digest('base64url').slice(0, 27)}"`;
     const headers = { etag, 'cache-control': 'private, no-cache', vary: 'Authorization, X-Purpose' };
     if (req.headers['if-none-match'] === etag) {

@@ -31,7 +31,12 @@ export interface ClientActivity {
   categories: (DecisionCounts & { category: string })[];
   /** Its most frequent denial reasons, most frequent first. */
   denialReasons: { reason: string; count: number }[];
+  /** Rows refused because they were outside the client's relationship scope (SPEC §11): its OUT_OF_SCOPE denials, counted whatever their rank. */
+  outOfScope: number;
 }
+
+/** The audit reason of a row refused by relationship scope (one record per entity, field `*`). */
+export const OUT_OF_SCOPE = 'OUT_OF_SCOPE';
 
 export function chooseBucket(from: Date, to: Date): TimeBucket {
   return to.getTime() - from.getTime() <= HOURLY_UP_TO_MS ? 'HOUR' : 'DAY';
@@ -170,5 +175,6 @@ export async function clientActivity(ds: DataSource, clientId: string, from: Dat
       .map(([reason, count]) => ({ reason, count }))
       .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1))
       .slice(0, Math.max(1, Math.floor(topReasons))),
+    outOfScope: byReason.get(OUT_OF_SCOPE) ?? 0,
   };
 }

@@ -359,6 +359,68 @@ describe('Clients', () => {
     if (clientId === 'mall-app') await shot('clients');
   });
 
+  it('shows each client\'s relationship scope per registered purpose, and its providers, as consoleClients answers', async () => {
+    const { consoleClients } = await review(gw, '{ consoleClients { id providers scopes { purpose scope } } }');
+    const api = (consoleClients as { id: string; providers: string[]; scopes: { purpose: string; scope: string }[] }[])
+      .map((c) => [c.id, c.scopes.map((s) => `${s.purpose}=${s.scope}`), c.providers]);
+    await page.waitForSelector('[data-testid=client-list] tr[data-client=pay-unionpay] td.scopes .tag.scope');
+    const shown = await page.$$eval('[data-testid=client-list] tbody tr', (trs) => trs.map((tr) => [
+      (tr as HTMLElement).dataset.client,
+      [...tr.querySelectorAll('td.scopes .tag.scope')].map((t) => `${(t as HTMLElement).dataset.purpose}=${(t as HTMLElement).dataset.scope}`),
+      [...tr.querySelectorAll('td.providers .tag')].map((t) => t.textContent),
+    ]));
+    expect(shown).toEqual(api);
+    // The default policy's scopes (SPEC §11) for the demo clients.
+    const byId = Object.fromEntries(shown.map(([id, scopes, providers]) => [id, [scopes, providers]]));
+    expect(byId).toMatchObject({
+      'pay-alipay': [['service.payment=provider'], ['ALIPAY']],
+      'pay-wechat': [['service.payment=provider'], ['WECHAT_PAY']],
+      'pay-unionpay': [['service.payment=provider'], ['BANK_CARD']],
+      'mall-app': [['service.fulfilment=orders', 'service.after-sales=orders', 'personalization=all'], []],
+      'docs-app': [['third-party-app=authorized'], []],
+      'legal-desk': [['legal=case'], []],
+      'risk-engine': [['security.risk-control=all'], []],
+      'account-service': [['account=all'], []],
+      'security-console': [['audit.review=all'], []],
+    });
+    expect(await page.textContent('[data-testid=client-list] tr[data-client=pay-alipay] td.scopes')).toBe('service.payment → provider (ALIPAY)');
+  });
+
+  it('shows pay-alipay\'s provider scope with ALIPAY and its OUT_OF_SCOPE count after it asked for user 2 by id', async () => {
+    // Bob (user 2) pays only with WeChat Pay: Alipay asking for him by id gets null and OUT_OF_SCOPE, audited once as field *.
+    const asked = await gw.gql(KEYS.alipay, '{ user(id: 2) { username realName } }', { purpose: 'service.payment' });
+    expect(asked.body.data).toEqual({ user: null });
+    expect(asked.body.errors.map((e: { extensions: { code: string; scope: string } }) => e.extensions)).toEqual([{ code: 'OUT_OF_SCOPE', scope: 'provider' }]);
+    const refused = (await allEvents(gw, { clientId: 'pay-alipay', from, to, decision: 'DENY' })).filter((e) => e.reason === 'OUT_OF_SCOPE');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const e of refused) expect(e).toMatchObject({ subjectId: '2', entity: 'User', entityId: '2', field: '*', category: '*', decision: 'DENY' });
+    const { clientActivity: activity } = await review(gw, `{ clientActivity(clientId: "pay-alipay", from: "${from}", to: "${to}") { outOfScope denialReasons { reason count } } }`);
+    expect(activity.outOfScope).toBe(refused.length);
+
+    await page.selectOption('[data-testid=range-select]', '24h');
+    await page.selectOption('[data-testid=client-select]', 'mall-app');
+    await page.waitForSelector('canvas[data-testid=decision-chart][data-client=mall-app]');
+    await page.selectOption('[data-testid=client-select]', 'pay-alipay');
+    await page.waitForSelector('canvas[data-testid=decision-chart][data-client=pay-alipay]');
+    const scopes = await page.$$eval('[data-testid=client-scopes] tbody tr', (trs) => trs.map((tr) => [
+      (tr as HTMLElement).dataset.purpose, tr.querySelector('td.scope')!.textContent,
+      [...tr.querySelectorAll('td.meaning .tag.provider')].map((t) => t.textContent),
+    ]));
+    expect(scopes).toEqual([['service.payment', 'provider', ['ALIPAY']]]);
+    await page.waitForFunction((n) => document.querySelector('[data-testid=out-of-scope-count]')?.textContent === n, String(refused.length));
+    // The same denials among its denial reasons.
+    const reasons = await page.$$eval('[data-testid=denial-reasons] tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.reason, tr.lastElementChild!.textContent]));
+    expect(reasons).toContainEqual(['OUT_OF_SCOPE', String(refused.length)]);
+    await shot('clients-scope');
+
+    // A client whose scope is not `provider` lists no provider, and shows a count of 0 when nothing was refused.
+    await page.selectOption('[data-testid=client-select]', 'risk-engine');
+    await page.waitForSelector('canvas[data-testid=decision-chart][data-client=risk-engine]');
+    expect(await page.$$eval('[data-testid=client-scopes] tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.purpose, (tr as HTMLElement).dataset.scope]))).toEqual([['security.risk-control', 'all']]);
+    expect(await page.$$('[data-testid=client-scopes] .tag.provider')).toHaveLength(0);
+    await page.waitForFunction(() => document.querySelector('[data-testid=out-of-scope-count]')?.textContent === '0');
+  });
+
   it('switches to day buckets for a longer range', async () => {
     await page.selectOption('[data-testid=client-select]', 'mall-app');
     await page.selectOption('[data-testid=range-select]', '30d');

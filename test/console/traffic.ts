@@ -23,6 +23,8 @@ export const DEMO_CALLS: Call[] = [
   { key: KEYS.mall, query: `{ ${PROFILE(1)} ${PROFILE(3).replace('user(', 'lily: user(')} ${PROFILE(4).replace('user(', 'tom: user(')} }`, headers: purpose('personalization') },
   { key: KEYS.mall, query: `{ order(id: 2) { recipientName recipientPhone shippingAddress } }`, headers: purpose('service.after-sales') },
   { key: KEYS.alipay, query: `{ ${ALICE} }`, headers: purpose('service.payment') },
+  // Bob pays only with WeChat Pay: outside Alipay's provider scope, refused as OUT_OF_SCOPE (SPEC §11).
+  { key: KEYS.alipay, query: `{ bob: user(id: 2) { username realName paymentAccounts { accountNo } } }`, headers: purpose('service.payment') },
   { key: KEYS.risk, query: `{ ${ALICE} }`, headers: purpose('security.risk-control') },
   { key: KEYS.analytics, query: `{ ${PROFILE(1)} bob: ${PROFILE(2)} }`, headers: purpose('analytics') },
   { key: KEYS.docs, query: `{ ${PROFILE(1)} }`, headers: purpose('third-party-app') },

@@ -28,9 +28,13 @@ let page: Page;
 beforeAll(async () => {
   ensureConsoleBuilt();
   gw = await startTestGateway();
-  await gw.gateway.registry.create({ id: 'xss-partner', displayName: MARKUP, kind: 'partner', role: 'reader', purposes: ['service.fulfilment'] }, 'test-xss-partner-key');
-  const sent = await gw.gql('test-xss-partner-key', `{ user(id: 1) { username realName phone birthDate } }`, { purpose: 'service.fulfilment' });
+  // A payment partner of Alice's provider, so that it receives her data (SPEC §11: its scope is `provider`).
+  await gw.gateway.registry.create({ id: 'xss-partner', displayName: MARKUP, kind: 'partner', role: 'reader', purposes: ['service.payment'], providers: ['ALIPAY'] }, 'test-xss-partner-key');
+  const sent = await gw.gql('test-xss-partner-key', `{ user(id: 1) { username realName phone birthDate } }`, { purpose: 'service.payment' });
   expect(sent.status).toBe(200);
+  expect(sent.body.data.user.username).toBe('alice');
+  // A provider name the registry would refuse, as an older or foreign writer could have left it.
+  await gw.store.ds.query(`UPDATE clients SET providers = ? WHERE id = 'xss-partner'`, [JSON.stringify(['ALIPAY', MARKUP])]);
 
   const refused = await gw.gql(KEYS.legal, `{ user(id: 1) { phone } }`, { headers: { 'x-purpose': 'legal.criminal-investigation', 'x-case-ref': MARKUP } });
   expect(refused.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
@@ -62,9 +66,12 @@ it('shows a client display name as text in the Clients view', async () => {
   await openView(page, 'clients');
   await page.waitForSelector('[data-testid=client-list] tr[data-client=xss-partner]');
   expect(await page.textContent('[data-testid=client-list] tr[data-client=xss-partner] .display-name')).toBe(MARKUP);
+  expect(await page.textContent('[data-testid=client-list] tr[data-client=xss-partner] td.scopes')).toBe(`service.payment → provider (ALIPAY, ${MARKUP})`);
+  expect(await page.$$eval('[data-testid=client-list] tr[data-client=xss-partner] td.providers .tag', (tags) => tags.map((t) => t.textContent))).toEqual(['ALIPAY', MARKUP]);
   await page.selectOption('[data-testid=client-select]', 'xss-partner');
   await page.waitForSelector('canvas[data-testid=decision-chart][data-client=xss-partner]');
   expect(await page.textContent('[data-testid=activity-totals] .client-name')).toBe(MARKUP);
+  expect(await page.$$eval('[data-testid=client-scopes] td.meaning .tag.provider', (tags) => tags.map((t) => t.textContent))).toEqual(['ALIPAY', MARKUP]);
   expect(await page.$eval('[data-testid=client-select]', (s) => (s as HTMLSelectElement).selectedOptions[0].textContent)).toBe(`${MARKUP} (xss-partner)`);
   await expectInert();
 });

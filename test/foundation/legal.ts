@@ -31,6 +31,7 @@ export async function legalData(gw: TestGateway, query: string, variables?: Reco
 
 /** POST a query as the legal desk (its case naming every user there is now) and return the raw response. */
 export async function legalQuery(gw: TestGateway, query: string, variables?: Record<string, unknown>) {
-  await coverAllSubjects(gw.store.ds);
+  // With the store down (the outage tests), there is nothing to cover: the request is what they check.
+  if (gw.store.ds.isInitialized) await coverAllSubjects(gw.store.ds).catch((e: unknown) => { if (!/not open|closed|ECONNREFUSED/i.test(String(e))) throw e; });
   return gw.gql(LEGAL.key, query, { headers: { ...LEGAL.headers }, variables });
 }

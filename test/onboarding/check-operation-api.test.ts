@@ -9,7 +9,7 @@ afterAll(async () => { await gw?.close(); });
 
 const CHECK = `query Check($document: String!, $purpose: String, $clientId: ID) {
   checkOperation(document: $document, purpose: $purpose, clientId: $clientId) {
-    valid purpose policyVersion errors warnings operations { name type purpose rejection }
+    valid purpose scope policyVersion errors warnings operations { name type purpose scope rejection }
     fields { operation path field category decision mask reason basis rule conditions includedIf when }
   }
 }`;
@@ -21,19 +21,30 @@ it('a client checks for itself, named or not', async () => {
   for (const clientId of [undefined, 'pay-alipay']) {
     const r = await check(KEYS.alipay, { document: PAY, clientId });
     expect(r.status).toBe(200);
-    expect(r.body.data.checkOperation).toMatchObject({ valid: true, purpose: 'service.payment', policyVersion: '2026-11-01.1', errors: [], operations: [{ name: 'Pay', type: 'query', purpose: 'service.payment', rejection: null }] });
+    expect(r.body.data.checkOperation).toMatchObject({ valid: true, purpose: 'service.payment', scope: 'provider', policyVersion: '2026-12-02.1', errors: [], operations: [{ name: 'Pay', type: 'query', purpose: 'service.payment', scope: 'provider', rejection: null }] });
     expect(r.body.data.checkOperation.fields).toEqual([
       { operation: 'Pay', path: 'user.phone', field: 'User.phone', category: 'contact.phone', decision: 'DENY', mask: null, reason: 'PURPOSE_FORBIDS', basis: 'contract', rule: 'service.payment/contact.phone', conditions: [], includedIf: [], when: null },
-      { operation: 'Pay', path: 'user.paymentAccounts.*.accountNo', field: 'PaymentAccount.accountNo', category: 'financial.account', decision: 'MASK', mask: 'ACCOUNT', reason: 'POLICY_MASKS', basis: 'contract', rule: 'service.payment/financial.account', conditions: ['SUBJECT_ERASED'], includedIf: [], when: 'provider != BANK_CARD' },
-      { operation: 'Pay', path: 'user.paymentAccounts.*.accountNo', field: 'PaymentAccount.accountNo', category: 'financial.card', decision: 'ALLOW', mask: null, reason: 'POLICY_ALLOWS', basis: 'contract', rule: 'service.payment/financial.card', conditions: ['SUBJECT_ERASED'], includedIf: [], when: 'provider = BANK_CARD' },
+      { operation: 'Pay', path: 'user.paymentAccounts.*.accountNo', field: 'PaymentAccount.accountNo', category: 'financial.account', decision: 'MASK', mask: 'ACCOUNT', reason: 'POLICY_MASKS', basis: 'contract', rule: 'service.payment/financial.account', conditions: ['OUT_OF_SCOPE', 'SUBJECT_ERASED'], includedIf: [], when: 'provider != BANK_CARD' },
+      { operation: 'Pay', path: 'user.paymentAccounts.*.accountNo', field: 'PaymentAccount.accountNo', category: 'financial.card', decision: 'ALLOW', mask: null, reason: 'POLICY_ALLOWS', basis: 'contract', rule: 'service.payment/financial.card', conditions: ['OUT_OF_SCOPE', 'SUBJECT_ERASED'], includedIf: [], when: 'provider = BANK_CARD' },
     ]);
   }
 });
 
 it('the check is what the policy gives the checked client: a purpose it is not registered for denies everything', async () => {
   const r = await check(KEYS.mall, { document: PAY });
+  expect(r.body.data.checkOperation).toMatchObject({ purpose: 'service.payment', scope: null, operations: [{ scope: null, rejection: 'PURPOSE_NOT_PERMITTED' }] });
   expect(r.body.data.checkOperation.errors).toEqual(['PURPOSE_NOT_PERMITTED: Client "mall-app" is not registered for purpose "service.payment"']);
   expect(r.body.data.checkOperation.fields.map((f: { decision: string; reason: string }) => `${f.decision} ${f.reason}`)).toEqual(Array(3).fill('DENY PURPOSE_NOT_PERMITTED'));
+});
+
+it('a scope-all purpose adds no OUT_OF_SCOPE; the scope is described in the schema', async () => {
+  const r = await check(KEYS.risk, { document: `query @purpose(name: "security.risk-control") { user(id: 1) { paymentAccounts { accountNo } } }` });
+  expect(r.body.data.checkOperation).toMatchObject({ scope: 'all', operations: [{ scope: 'all' }] });
+  expect(r.body.data.checkOperation.fields.map((f: { decision: string; conditions: string[] }) => [f.decision, f.conditions])).toEqual([['MASK', ['SUBJECT_ERASED']], ['MASK', ['SUBJECT_ERASED']]]);
+  const described = await gw.gql(KEYS.risk, '{ __type(name: "OperationCheck") { fields { name description } } }');
+  const scope = described.body.data.__type.fields.find((f: { name: string }) => f.name === 'scope');
+  expect(scope.description).toMatch(/`provider` \(payment accounts of the client's registered providers/);
+  expect(scope.description).toMatch(/OUT_OF_SCOPE/);
 });
 
 it('naming another client is FORBIDDEN for a reader', async () => {

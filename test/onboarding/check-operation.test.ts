@@ -2,7 +2,7 @@ import { buildSchema } from 'graphql';
 import { sensitiveFields } from '../../src/enforcement/sensitive-fields';
 import { buildGatewaySchema } from '../../src/graphql/schema';
 import { checkOperation, FieldCheck, neverReceived } from '../../src/onboarding/check-operation';
-import { compilePolicy, defaultPolicyPath, loadPolicy } from '../../src/policy';
+import { Category, compilePolicy, defaultPolicyPath, describeCell, loadPolicy, Purpose } from '../../src/policy';
 
 /** SPEC §10 checkOperation, statically: paths as execution produces them, decisions from the policy. */
 const schema = buildGatewaySchema();
@@ -92,14 +92,16 @@ it('interfaces and unions: a field under one possible type runs only when the ob
 });
 
 describe('decisions come from the policy cell, with the subject conditions', () => {
-  it('a consent-basis purpose lists consent, guardian consent and erasure as conditions; a contract purpose only erasure', () => {
+  it('a consent-basis purpose lists consent, guardian consent and erasure as conditions; a contract purpose its scope and erasure', () => {
     const personalization = check(`query @purpose(name: "personalization") { user(id: 1) { birthDate phone } }`).fields;
     expect(personalization.map((f) => [f.decision, f.mask, f.basis, f.reason, f.conditions])).toEqual([
-      ['MASK', 'YEAR', 'consent', 'POLICY_MASKS', ['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING']],
+      ['MASK', 'YEAR', 'consent', 'POLICY_MASKS', expect.arrayContaining(['SUBJECT_ERASED', 'CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING'])],
       ['DENY', null, 'consent', 'PURPOSE_FORBIDS', []],
     ]);
     const fulfilment = check(`query @purpose(name: "service.fulfilment") { user(id: 1) { phone } }`).fields[0];
-    expect(fulfilment).toMatchObject({ decision: 'ALLOW', basis: 'contract', rule: 'service.fulfilment/contact.phone', conditions: ['SUBJECT_ERASED'] });
+    expect(fulfilment).toMatchObject({ decision: 'ALLOW', basis: 'contract', rule: 'service.fulfilment/contact.phone' });
+    expect(fulfilment.conditions).toEqual(['OUT_OF_SCOPE', ...describeCell(ctx.policy, 'service.fulfilment' as Purpose, 'contact.phone' as Category).conditions]);
+    expect(fulfilment.conditions).not.toContain('CONSENT_MISSING');
   });
 
   it('`purpose` plays the X-Purpose header: used when the document declares none, a conflict when it declares another', () => {
@@ -146,6 +148,50 @@ describe('decisions come from the policy cell, with the subject conditions', () 
     expect(one.purpose).toBe('service.after-sales');
     expect(one.fields).toHaveLength(1);
     expect(check(doc, MALL, undefined, 'Nope')).toMatchObject({ valid: false, errors: ['Unknown operation named "Nope".'] });
+  });
+});
+
+describe('relationship scope (SPEC §11): OUT_OF_SCOPE comes first among the conditions of a released field', () => {
+  const DOCS = { id: 'docs-app', purposes: ['third-party-app'] };
+  const RISK = { id: 'risk-engine', purposes: ['security.risk-control'] };
+  // The subject conditions after OUT_OF_SCOPE are the engine's own (describeCell): only the scope's part is asserted here.
+  it.each([
+    ['orders', MALL, 'service.fulfilment', `{ order(id: 1) { recipientPhone } user(id: 1) { birthDate } }`, ['ALLOW', 'DENY'], true],
+    ['provider', ALIPAY, 'service.payment', `{ user(id: 1) { realName phone } }`, ['MASK', 'DENY'], true],
+    ['authorized', DOCS, 'third-party-app', `{ user(id: 1) { nickname phone } }`, ['ALLOW', 'DENY'], true],
+    ['case', LEGAL, 'legal.criminal-investigation', `{ user(id: 1) { phone } }`, ['ALLOW'], true],
+    ['all', RISK, 'security.risk-control', `{ user(id: 1) { phone } }`, ['ALLOW'], false],
+    ['all', MALL, 'personalization', `{ user(id: 1) { city phone } }`, ['ALLOW', 'DENY'], false],
+  ])('scope %s (%s, %s)', (scope, client, purpose, document, decisions, scoped) => {
+    const r = check(document, client, purpose);
+    expect(r.errors).toEqual([]);
+    expect(r.scope).toBe(scope);
+    expect(r.operations.map((o) => o.scope)).toEqual([scope]);
+    expect(r.fields.map((f) => f.decision)).toEqual(decisions);
+    for (const f of r.fields) {
+      const subject = describeCell(ctx.policy, purpose as Purpose, f.category).conditions;
+      if (f.decision === 'DENY') expect(f.conditions).toEqual([]);
+      else if (scoped) expect(f.conditions).toEqual(['OUT_OF_SCOPE', ...subject]);
+      else expect(f.conditions).toEqual(subject);
+      if (f.decision !== 'DENY') expect(f.conditions).toContain('SUBJECT_ERASED');
+    }
+  });
+
+  it('the scope is per operation; the check has one only when the operations share their purpose', () => {
+    const doc = `query Deliver @purpose(name: "service.fulfilment") { order(id: 1) { recipientPhone } }
+      query Profile @purpose(name: "personalization") { user(id: 1) { city } }`;
+    const r = check(doc);
+    expect(r.operations.map((o) => [o.name, o.scope])).toEqual([['Deliver', 'orders'], ['Profile', 'all']]);
+    expect(r.scope).toBeNull();
+    expect(check(doc, MALL, undefined, 'Profile').scope).toBe('all');
+  });
+
+  it('a refused purpose has no scope, and its fields no conditions', () => {
+    const r = check(`{ user(id: 1) { phone } }`, MALL, 'service.payment');
+    expect(r.scope).toBeNull();
+    expect(r.operations[0]).toMatchObject({ scope: null, rejection: 'PURPOSE_NOT_PERMITTED' });
+    expect(r.fields[0].conditions).toEqual([]);
+    expect(check(`{ user(id: 1) { phone } }`).scope).toBeNull();
   });
 });
 

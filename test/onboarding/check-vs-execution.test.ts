@@ -4,7 +4,9 @@ import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
  * SPEC §10: the static answer of checkOperation agrees with what execution decides, field by
  * field, for every demo user (1–5), modulo the conditions the check lists: execution may
  * deny a field the check allows only for a reason among its `conditions`, and runs a
- * variable-dependent field only when one of its `includedIf` alternatives holds.
+ * variable-dependent field only when one of its `includedIf` alternatives holds. A row out of the
+ * purpose's relationship scope (SPEC §11) is refused whole, as one `*` record at its path: every
+ * field the check lists below it must carry OUT_OF_SCOPE among its conditions, or be denied anyway.
  */
 let gw: TestGateway;
 beforeAll(async () => { gw = await startTestGateway(); });
@@ -31,7 +33,8 @@ function valueAt(data: unknown, path: string[]): unknown {
   return at;
 }
 
-const CASES: { name: string; key: string; document: string; variables?: Record<string, unknown>[] }[] = [
+/** `outOfScope`: the demo users whose row the case's purpose refuses to that client (SPEC §11 demo data). */
+const CASES: { name: string; key: string; document: string; variables?: Record<string, unknown>[]; outOfScope?: number[] }[] = [
   {
     name: 'mall-app, service.fulfilment: aliases, named and nested fragments, inline fragment, lists, a bank-card row',
     key: KEYS.mall,
@@ -41,11 +44,14 @@ const CASES: { name: string; key: string; document: string; variables?: Record<s
     }
     fragment Contact on User { tel: phone realName ...More }
     fragment More on User { birthDate city nickname }`,
+    // Tom's order (and so Tom) came through docs-app.
+    outOfScope: [4],
   },
   {
     name: 'mall-app, service.after-sales: masks',
     key: KEYS.mall,
     document: `query AfterSales($id: ID!) @purpose(name: "service.after-sales") { user(id: $id) { phone realName orders(first: 3) { edges { node { recipientName recipientPhone shippingAddress totalAmount } } } } }`,
+    outOfScope: [4],
   },
   {
     name: 'mall-app, personalization: consent, guardian consent and erasure conditions',
@@ -56,6 +62,8 @@ const CASES: { name: string; key: string; document: string; variables?: Record<s
     name: 'pay-alipay, service.payment: one field with two categories by row',
     key: KEYS.alipay,
     document: `query Pay($id: ID!) @purpose(name: "service.payment") { user(id: $id) { realName phone paymentAccounts { provider accountNo holderName cardExpiry } devices { deviceId ipAddress } } }`,
+    // Only Alice holds an Alipay account.
+    outOfScope: [2, 3, 4, 5],
   },
   {
     name: 'risk-engine, security.risk-control: variable @include/@skip',
@@ -74,16 +82,18 @@ const CASES: { name: string; key: string; document: string; variables?: Record<s
     name: 'docs-app, third-party-app',
     key: KEYS.docs,
     document: `query Profile($id: ID!) @purpose(name: "third-party-app") { user(id: $id) { id nickname avatarUrl realName phone city } }`,
+    // Alice and Lily authorised docs-app.
+    outOfScope: [2, 4, 5],
   },
 ];
 
 const byCondition = new Set<string>();
 afterAll(() => {
   // The cases exercise every subject condition, so "modulo conditions" was not vacuous.
-  expect([...byCondition].sort()).toEqual(['CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING', 'SUBJECT_ERASED']);
+  expect([...byCondition].sort()).toEqual(['CONSENT_MISSING', 'GUARDIAN_CONSENT_MISSING', 'OUT_OF_SCOPE', 'SUBJECT_ERASED']);
 });
 
-describe.each(CASES)('$name', ({ key, document, variables }) => {
+describe.each(CASES)('$name', ({ key, document, variables, outOfScope = [] }) => {
   let fields: StaticField[];
   beforeAll(async () => {
     const r = await gw.gql(key, CHECK, { variables: { document } });
@@ -99,8 +109,19 @@ describe.each(CASES)('$name', ({ key, document, variables }) => {
       expect(r.status).toBe(200);
       const explained: Explained[] = r.body.extensions.disclosure.fields;
       expect(explained.length).toBeGreaterThan(0);
+      const refused = explained.some((e) => e.category === '*' && e.path.length === 1);
+      expect({ id, refused }).toEqual({ id, refused: outOfScope.includes(id) });
       for (const e of explained) {
         const path = pattern(e.path);
+        if (e.category === '*') {
+          // A row refused by scope: the check must have said that its fields could be.
+          expect({ path, decision: e.decision, reason: e.reason }).toEqual({ path, decision: 'DENY', reason: 'OUT_OF_SCOPE' });
+          const below = fields.filter((f) => f.path.startsWith(`${path}.`) && f.decision !== 'DENY');
+          expect(below.length).toBeGreaterThan(0);
+          for (const f of below) expect({ path: f.path, scoped: f.conditions[0] }).toEqual({ path: f.path, scoped: 'OUT_OF_SCOPE' });
+          byCondition.add(e.reason);
+          continue;
+        }
         const matches = fields.filter((f) => f.path === path && f.category === e.category);
         expect({ path, category: e.category, matches: matches.length }).toEqual({ path, category: e.category, matches: 1 });
         const s = matches[0];

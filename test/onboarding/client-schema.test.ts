@@ -14,6 +14,13 @@ async function schemaFor(key: string | null, purpose?: string, headers: Record<s
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
+/** The first line of `Type`'s body: its `# scope:` note, when it has one. */
+function scopeLine(sdl: string, type: string): string {
+  const at = sdl.indexOf(`\ntype ${type} {\n`);
+  if (at < 0) throw new Error(`no type ${type}`);
+  return sdl.slice(at).split('\n')[2].trim();
+}
+
 /** The annotation at the end of `Type.field`'s line. */
 function annotation(sdl: string, type: string, field: string): string {
   const block = sdl.slice(sdl.indexOf(`\ntype ${type} {`));
@@ -32,7 +39,7 @@ describe('pay-alipay for service.payment', () => {
   });
 
   it('says who and what it is for', () => {
-    expect(sdl.split('\n')[0]).toBe('# PurposeGate schema for client "pay-alipay", purpose "service.payment" (basis contract), policy 2026-11-01.1.');
+    expect(sdl.split('\n')[0]).toBe('# PurposeGate schema for client "pay-alipay", purpose "service.payment" (basis contract), policy 2026-12-02.1.');
   });
 
   it.each([
@@ -54,6 +61,50 @@ describe('pay-alipay for service.payment', () => {
     const schema = buildSchema(sdl);
     expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(expect.arrayContaining(['user', 'users', 'order', 'device', 'checkOperation']));
     expect(sdl).toContain('phone: String @sensitive(category: "contact.phone") # DENY PURPOSE_FORBIDS');
+  });
+});
+
+describe('relationship scope (SPEC §11): a `# scope:` line opens every row-scoped type', () => {
+  const ROW_SCOPED = ['User', 'Order', 'PaymentAccount', 'Device'];
+  it.each([
+    ['pay-alipay', KEYS.alipay, 'service.payment', "# scope: provider (ALIPAY) — payment accounts of the client's registered providers, the orders paid with them, and their owners"],
+    ['pay-wechat', KEYS.wechat, 'service.payment', "# scope: provider (WECHAT_PAY) — payment accounts of the client's registered providers, the orders paid with them, and their owners"],
+    ['mall-app', KEYS.mall, 'service.fulfilment', '# scope: orders (channel mall-app) — orders placed through the client (order channel), and the users who placed them'],
+    ['docs-app', KEYS.docs, 'third-party-app', '# scope: authorized (by users, for docs-app) — users who authorised the app and have not revoked it'],
+    ['legal-desk', KEYS.legal, 'legal.criminal-investigation',
+      '# scope: case — subjects named in the declared legal case, for that purpose, until it expires or is closed; every request needs a registered case reference (@purpose(caseRef:) or X-Case-Ref)'],
+    ['risk-engine', KEYS.risk, 'security.risk-control', '# scope: all — every subject and row'],
+    ['mall-app', KEYS.mall, 'personalization', '# scope: all — every subject and row'],
+  ])('%s, %s', async (_client, key, purpose, expected) => {
+    const { status, text } = await schemaFor(key, purpose);
+    expect(status).toBe(200);
+    for (const type of ROW_SCOPED) expect([type, scopeLine(text, type)]).toEqual([type, expected]);
+    // Only those four types: an order's items and a user's consents are scoped with their order and user.
+    expect(text.split('\n').filter((l) => l.trimStart().startsWith('# scope:'))).toHaveLength(ROW_SCOPED.length);
+    expect(scopeLine(text, 'OrderItem')).not.toMatch(/# scope/);
+    const scoped = !expected.startsWith('# scope: all');
+    expect(text.includes('(OUT_OF_SCOPE)')).toBe(scoped);
+    expect(() => buildSchema(text)).not.toThrow();
+  });
+
+  it('the header names the scope and, when it is not all, what OUT_OF_SCOPE does', async () => {
+    const { text } = await schemaFor(KEYS.alipay, 'service.payment');
+    const header = text.slice(0, text.indexOf('\n\n'));
+    expect(header).toContain('# Relationship scope of this purpose: provider.');
+    expect(header).toContain("# A row out of scope is never returned, whatever its fields' annotations say (OUT_OF_SCOPE)");
+  });
+
+  it('follows the client\'s registered providers (they are part of the cache key)', async () => {
+    const before = await schemaFor(KEYS.alipay, 'service.payment');
+    await gw.gateway.registry.update('pay-alipay', { providers: ['ALIPAY', 'BANK_CARD'] });
+    try {
+      const after = await schemaFor(KEYS.alipay, 'service.payment', { 'if-none-match': before.headers.get('etag')! });
+      expect(after.status).toBe(200);
+      expect(scopeLine(after.text, 'PaymentAccount')).toMatch(/^# scope: provider \(ALIPAY, BANK_CARD\) — /);
+    } finally {
+      await gw.gateway.registry.update('pay-alipay', { providers: ['ALIPAY'] });
+    }
+    expect(scopeLine((await schemaFor(KEYS.alipay, 'service.payment')).text, 'PaymentAccount')).toMatch(/^# scope: provider \(ALIPAY\) — /);
   });
 });
 

@@ -11,10 +11,14 @@ import { KEYS, startTestGateway, TestGateway, TEST_TODAY } from '../helpers/gate
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway();
-  // Bob's data reaches mall-app (ALLOW) and pay-alipay (MASK); docs-app asks too but is denied, so it received nothing.
+  // Bob's data reaches mall-app (ALLOW) and pay-wechat (MASK, his WeChat Pay account). pay-alipay and docs-app ask
+  // too, but Bob is out of their scope (no Alipay account, no authorisation of docs-app, SPEC §11): they received nothing.
   expect((await gw.gql(KEYS.mall, '{ user(id: 2) { phone } }', { purpose: 'service.fulfilment' })).body.data.user.phone).toBe('13987654321');
-  expect((await gw.gql(KEYS.alipay, '{ user(id: 2) { realName } }', { purpose: 'service.payment' })).body.data.user.realName).toBe('B** L*');
-  expect((await gw.gql(KEYS.docs, '{ user(id: 2) { phone } }', { purpose: 'third-party-app' })).body.data.user.phone).toBeNull();
+  expect((await gw.gql(KEYS.wechat, '{ user(id: 2) { realName } }', { purpose: 'service.payment' })).body.data.user.realName).toBe('B** L*');
+  for (const [key, purpose] of [[KEYS.alipay, 'service.payment'], [KEYS.docs, 'third-party-app']]) {
+    const refused = await gw.gql(key, '{ user(id: 2) { realName } }', { purpose });
+    expect([refused.body.data.user, refused.body.errors[0].extensions.code]).toEqual([null, 'OUT_OF_SCOPE']);
+  }
 });
 afterAll(async () => { await gw?.close(); });
 
@@ -27,11 +31,11 @@ let payNotice: string;
 
 it('requestErasure opens one notice per recipient, in the transaction that marks the subject erased', async () => {
   const r = await gw.gql(KEYS.account, 'mutation { requestErasure(userId: "2") { userId recipients { clientId } } }', { purpose: 'account' });
-  expect(r.body.data.requestErasure.recipients.map((x: { clientId: string }) => x.clientId)).toEqual(['mall-app', 'pay-alipay']);
+  expect(r.body.data.requestErasure.recipients.map((x: { clientId: string }) => x.clientId)).toEqual(['mall-app', 'pay-wechat']);
   const all = (await notices(KEYS.security, '', review)).body.data.erasureNotices;
   expect(all).toEqual([
     { id: expect.any(String), subjectId: '2', clientId: 'mall-app', status: 'OPEN', openedAt: new Date(TEST_TODAY).toISOString(), acknowledgedAt: null, ageDays: 0 },
-    { id: expect.any(String), subjectId: '2', clientId: 'pay-alipay', status: 'OPEN', openedAt: new Date(TEST_TODAY).toISOString(), acknowledgedAt: null, ageDays: 0 },
+    { id: expect.any(String), subjectId: '2', clientId: 'pay-wechat', status: 'OPEN', openedAt: new Date(TEST_TODAY).toISOString(), acknowledgedAt: null, ageDays: 0 },
   ]);
   [mallNotice, payNotice] = all.map((n: { id: string }) => n.id);
 });
@@ -40,13 +44,13 @@ it('a recipient sees only its own notices, and may not name another client', asy
   expect((await notices(KEYS.mall)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([mallNotice]);
   expect((await notices(KEYS.mall, '(clientId: "mall-app")')).body.data.erasureNotices).toHaveLength(1);
   expect((await notices(KEYS.docs)).body.data.erasureNotices).toEqual([]);
-  const other = await notices(KEYS.mall, '(clientId: "pay-alipay")');
+  const other = await notices(KEYS.mall, '(clientId: "pay-wechat")');
   expect([other.status, other.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
 });
 
 it('a client cannot acknowledge another client\'s notice (nor a missing one)', async () => {
   for (const id of [mallNotice, '99999']) {
-    const r = await acknowledge(KEYS.alipay, id);
+    const r = await acknowledge(KEYS.wechat, id);
     expect([r.status, r.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
   }
   expect((await notices(KEYS.mall)).body.data.erasureNotices[0].status).toBe('OPEN');
@@ -70,7 +74,7 @@ it('auditors declaring audit.review see every notice with its state and age, by 
     const all = (await notices(KEYS.security, '', review)).body.data.erasureNotices;
     expect(all.map((n: { clientId: string; status: string; ageDays: number }) => [n.clientId, n.status, n.ageDays])).toEqual([
       ['mall-app', 'ACKNOWLEDGED', 1], // its age stops at the acknowledgement
-      ['pay-alipay', 'OPEN', 10],
+      ['pay-wechat', 'OPEN', 10],
     ]);
     expect((await notices(KEYS.security, '(status: OPEN)', review)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([payNotice]);
     expect((await notices(KEYS.security, '(status: ACKNOWLEDGED, clientId: "mall-app")', review)).body.data.erasureNotices.map((n: { id: string }) => n.id)).toEqual([mallNotice]);

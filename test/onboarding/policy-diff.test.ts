@@ -26,7 +26,7 @@ function edit(text: string, purpose: string, cells: Record<string, string>): str
 }
 
 // service.payment gets masked phones (widens); fulfilment gets only the address's city (narrows).
-let proposed = current.replace(/^version: .*$/m, 'version: "2026-12-01.1"');
+let proposed = current.replace(/^version: .*$/m, 'version: "2026-12-03.1"');
 proposed = edit(proposed, 'service.payment', { 'contact.phone': 'M:PHONE' });
 proposed = edit(proposed, 'service.fulfilment', { 'contact.address': 'M:CITY' });
 
@@ -57,18 +57,21 @@ async function policyDiff(...args: string[]): Promise<{ out: string; progress: s
   return { out, progress };
 }
 
-const WIDENS = '| `service.payment` | `contact.phone` | **widens** | DENY | MASK PHONE | `pay-alipay` |';
+const WIDENS = '| `service.payment` | `contact.phone` | **widens** | DENY | MASK PHONE | `pay-alipay`, `pay-unionpay`, `pay-wechat` |';
 const NARROWS = '| `service.fulfilment` | `contact.address` | **narrows** | ALLOW | MASK CITY | `mall-app` |';
 
 describe('the diff', () => {
   it('lists exactly the changed cells, widening first, with the clients registered for each purpose', async () => {
     const { out } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'));
-    expect(out.split('\n')[0]).toBe('# Policy change: `2026-11-01.1` → `2026-12-01.1`');
+    expect(out.split('\n')[0]).toBe('# Policy change: `2026-12-02.1` → `2026-12-03.1`');
     expect(out).toContain('**1 cell widens, 1 cell narrows, 0 cells change mask.**');
     expect(out).toContain('under §9 of the privacy policy (amendments and notices), data subjects must be notified, prominently, before it takes effect');
     const rows = out.split('\n').filter((l) => l.startsWith('| `'));
     expect(rows).toEqual([WIDENS, NARROWS]);
     expect(out).not.toContain('## Impact');
+    // No scope changes: no scope section.
+    expect(out).not.toContain('## Scopes');
+    expect(out).not.toMatch(/scopes? (widen|narrow)/);
   });
 
   it('says so when nothing changes, and asks for no notice', async () => {
@@ -85,7 +88,7 @@ describe('the diff', () => {
   it('reports mask changes, purposes that stop needing consent, and purposes added or removed', () => {
     const before = compilePolicy(parsePolicy(current, 'old.yaml'));
     let text = edit(current, 'personalization', { 'location.precise': 'M:PSEUDONYM' }).replace(/(  personalization:\n    basis: )consent/, '$1legitimate-interest');
-    text = text.replace(/  research:\n    basis: legitimate-interest\n    description: (.*)\n/, '  research:\n    basis: legitimate-interest\n    description: $1\n    declarable: false\n  research.open:\n    basis: legitimate-interest\n    description: Open data.\n');
+    text = text.replace(/  research:\n    basis: legitimate-interest\n    scope: all\n    description: (.*)\n/, '  research:\n    basis: legitimate-interest\n    scope: all\n    description: $1\n    declarable: false\n  research.open:\n    basis: legitimate-interest\n    description: Open data.\n');
     const after = compilePolicy(parsePolicy(text, 'new.yaml', { checkVocabulary: false }));
     const diff = diffPolicies(before, after);
     expect(diff.purposes).toEqual([
@@ -101,6 +104,8 @@ describe('the diff', () => {
       { purpose: 'research.open', category: 'identity.birthdate', change: 'widens', old: null, new: { decision: 'MASK', mask: 'YEAR' } },
       { purpose: 'research', category: 'identity.birthdate', change: 'narrows', old: { decision: 'MASK', mask: 'YEAR' }, new: null },
     ]);
+    // research.open inherits research's scope; a purpose added or removed is no scope change.
+    expect(diff.scopes).toEqual([]);
   });
 });
 
@@ -141,6 +146,9 @@ describe('--impact', () => {
     expect(out).toContain('## Impact on the last 30 days of audit');
     expect(out).toContain('11 audit records from 2026-10-26T12:00:00.000Z to 2026-11-25T12:00:00.000Z');
     expect(out).toContain('**5 disclosures would have been decided differently**: 3 would disclose more, 2 less, 0 with another mask.');
+    // No scope changes: nothing judged against a scope, no scope column.
+    expect(out).not.toContain('relationship facts');
+    expect(out).toContain('| client | category | records | changed | widens | narrows | changes mask |');
     const impact = out.slice(out.indexOf('## Impact')).split('\n').filter((l) => l.startsWith('| `'));
     expect(impact).toEqual([
       '| `pay-alipay` | `contact.phone` | 4 | 3 | 3 | 0 | 0 |',

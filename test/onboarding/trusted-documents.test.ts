@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { documentsProgram } from '../../src/cli/documents';
+import { Order } from '../../src/db/entities';
 import { documentHash } from '../../src/onboarding/trusted-documents';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
@@ -9,11 +10,18 @@ import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 let gw: TestGateway;
 let dir: string;
 const POS_KEY = 'test-pos-key-0123456789';
+/** An order of Alice's placed through shop-pos: the only order in shop-pos's scope (SPEC §11, `orders`: the order's channel). */
+let POS_ORDER: string;
 
 beforeAll(async () => {
   gw = await startTestGateway();
   dir = mkdtempSync(path.join(tmpdir(), 'purposegate-documents-'));
   await gw.gateway.registry.create({ id: 'shop-pos', kind: 'partner', role: 'reader', purposes: ['service.fulfilment'], trustedDocumentsOnly: true }, POS_KEY);
+  const inserted = await gw.store.ds.getRepository(Order).insert({
+    orderNo: 'POS-2026-0001', userId: 1, paymentAccountId: null, status: 'PAID', channel: 'shop-pos', totalAmount: 3900, currency: 'CNY',
+    recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd', createdAt: new Date('2026-11-20T10:00:00Z'),
+  });
+  POS_ORDER = String(inserted.identifiers[0].id);
 });
 afterAll(async () => {
   await gw?.close();
@@ -56,7 +64,7 @@ describe('documents add / list / remove', () => {
   it('add registers the file under its SHA-256 with its check', async () => {
     const out = await documents('add', '--client', 'shop-pos', file('deliver.graphql', DELIVER));
     expect(out).toContain(`registered sha256:${DELIVER_ID} for shop-pos (Deliver)`);
-    expect(out).toMatch(/order\.recipientPhone\s+contact\.phone\s+ALLOW\s+denied if SUBJECT_ERASED/);
+    expect(out).toMatch(/order\.recipientPhone\s+contact\.phone\s+ALLOW\s+denied if OUT_OF_SCOPE or SUBJECT_ERASED/);
   });
 
   it('add refuses a document with a field the client can never receive, unless --force', async () => {
@@ -87,7 +95,7 @@ describe('documents add / list / remove', () => {
 describe('a trusted-documents-only client', () => {
   const expectServed = (r: { status: number; body: { data?: { order?: unknown } } }) => {
     expect(r.status).toBe(200);
-    expect(r.body.data?.order).toEqual({ orderNo: 'MP-2026-0001', recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd' });
+    expect(r.body.data?.order).toEqual({ orderNo: 'POS-2026-0001', recipientName: 'Alice Wang', recipientPhone: '13812345678', shippingAddress: 'Xiamen, Siming District, 8 Lianqian Rd' });
   };
   const expectRefused = (r: { status: number; body: { data?: unknown; errors?: { extensions: { code: string } }[] } }) => {
     expect(r.status).toBe(403);
@@ -96,19 +104,26 @@ describe('a trusted-documents-only client', () => {
   };
 
   it('is served a registered document by documentId', async () => {
-    expectServed(await post(POS_KEY, { documentId: `sha256:${DELIVER_ID}`, variables: { id: '1' } }));
+    expectServed(await post(POS_KEY, { documentId: `sha256:${DELIVER_ID}`, variables: { id: POS_ORDER } }));
   });
 
   it('is served a registered document sent as its full text', async () => {
-    expectServed(await post(POS_KEY, { query: DELIVER, variables: { id: '1' } }));
+    expectServed(await post(POS_KEY, { query: DELIVER, variables: { id: POS_ORDER } }));
   });
 
   it("is served a registered document by Apollo's persisted query hash", async () => {
-    expectServed(await post(POS_KEY, { variables: { id: '1' }, extensions: { persistedQuery: { version: 1, sha256Hash: DELIVER_ID } } }));
+    expectServed(await post(POS_KEY, { variables: { id: POS_ORDER }, extensions: { persistedQuery: { version: 1, sha256Hash: DELIVER_ID } } }));
+  });
+
+  it('is served only the rows in its scope: an order of another channel is OUT_OF_SCOPE, as a missing one', async () => {
+    for (const id of ['1', '99999']) {
+      const r = await post(POS_KEY, { documentId: `sha256:${DELIVER_ID}`, variables: { id } });
+      expect([r.status, r.body.data.order, r.body.errors[0].extensions.code]).toEqual([200, null, 'OUT_OF_SCOPE']);
+    }
   });
 
   it('is served by documentId over GET', async () => {
-    const params = new URLSearchParams({ documentId: `sha256:${DELIVER_ID}`, variables: JSON.stringify({ id: '1' }) });
+    const params = new URLSearchParams({ documentId: `sha256:${DELIVER_ID}`, variables: JSON.stringify({ id: POS_ORDER }) });
     const res = await fetch(`${gw.url}/graphql?${params}`, { headers: { authorization: `Bearer ${POS_KEY}`, 'apollo-require-preflight': 'true' } });
     expectServed({ status: res.status, body: (await res.json()) as Json });
   });
@@ -139,9 +154,9 @@ describe('a trusted-documents-only client', () => {
   });
 
   it('is refused a document once it is removed', async () => {
-    const extra = `query Extra @purpose(name: "service.fulfilment") { order(id: 1) { orderNo } }`;
+    const extra = `query Extra @purpose(name: "service.fulfilment") { order(id: ${POS_ORDER}) { orderNo } }`;
     await documents('add', '--client', 'shop-pos', file('extra.graphql', extra));
-    expect((await post(POS_KEY, { documentId: `sha256:${documentHash(extra)}` })).status).toBe(200);
+    expect((await post(POS_KEY, { documentId: `sha256:${documentHash(extra)}` })).body.data.order.orderNo).toBe('POS-2026-0001');
     expect(await documents('remove', '--client', 'shop-pos', `sha256:${documentHash(extra)}`)).toContain('removed');
     expectRefused(await post(POS_KEY, { documentId: `sha256:${documentHash(extra)}` }));
     await expect(documents('remove', '--client', 'shop-pos', documentHash(extra))).rejects.toThrow(/has no document/);

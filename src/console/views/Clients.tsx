@@ -24,7 +24,28 @@ function rangeOf(params: UrlParams, serverNow: number): { from: string; to: stri
   return { from: new Date(to - r.span).toISOString(), to: new Date(to).toISOString() };
 }
 
-/** Per client: decisions over time (stacked), the categories it received, its most frequent denial reasons. */
+/** A provider scope's providers, as text; a provider scope without any sees nothing, which is shown as such. */
+function Providers({ client }: { client: ConsoleClient }) {
+  return client.providers.length
+    ? <>{client.providers.map((p) => <span class="tag provider" data-provider={p}>{p}</span>)}</>
+    : <span class="muted">no provider registered: sees no payment data</span>;
+}
+
+/** Each registered purpose's relationship scope (SPEC §11), compactly: `purpose → scope`, with the providers of a provider scope. */
+function ScopeTags({ client }: { client: ConsoleClient }) {
+  if (!client.scopes.length) return <span class="muted">—</span>;
+  return (
+    <>
+      {client.scopes.map((s) => (
+        <span class="tag scope" data-purpose={s.purpose} data-scope={s.scope} title={s.meaning}>
+          {s.purpose} → <strong>{s.scope}</strong>{s.scope === 'provider' && ` (${client.providers.length ? client.providers.join(', ') : 'none'})`}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Per client: decisions over time (stacked), the categories it received, its most frequent denial reasons, its relationship scope. */
 export function ClientsView({ params, clients, serverTime }: { params: UrlParams; clients: ConsoleClient[]; serverTime: string }) {
   // The gateway's clock, carried forward from sign-in: the audit's times are its times, not this laptop's.
   const skew = useMemo(() => new Date(serverTime).getTime() - Date.now(), [serverTime]);
@@ -105,13 +126,36 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
           )}
         </Section>
         <div class="stack">
+          <Section title="Relationship scope">
+            {!selected ? <Empty>—</Empty> : (
+              <>
+                {selected.scopes.length === 0 ? <Empty>No registered purpose of the current policy.</Empty> : (
+                  <table class="grid compact" data-testid="client-scopes">
+                    <thead><tr><th>Purpose</th><th>Scope</th><th>In scope</th></tr></thead>
+                    <tbody>
+                      {selected.scopes.map((s) => (
+                        <tr data-purpose={s.purpose} data-scope={s.scope}>
+                          <td title={s.declarable.join(', ')}>{s.purpose}</td>
+                          <td class="scope">{s.scope}</td>
+                          <td class="meaning">{s.scope === 'provider' ? <Providers client={selected} /> : <span class="muted">{s.meaning}</span>}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+                <p class="out-of-scope">Rows refused as out of scope (<code>OUT_OF_SCOPE</code>) in this range:{' '}
+                  <strong data-testid="out-of-scope-count">{activity ? count(activity.outOfScope) : '…'}</strong>
+                </p>
+              </>
+            )}
+          </Section>
           <Section title="Categories received">
             {!activity ? <Empty>—</Empty> : activity.categories.length === 0 ? <Empty>No field decisions in this range.</Empty> : (
               <table class="grid compact" data-testid="categories">
                 <thead><tr><th>Category</th><th class="num">ALLOW</th><th class="num">MASK</th><th class="num">DENY</th></tr></thead>
                 <tbody>
                   {activity.categories.map((c) => (
-                    <tr data-category={c.category}><td>{c.category}</td><td class="num">{count(c.allow)}</td><td class="num">{count(c.mask)}</td><td class="num">{count(c.deny)}</td></tr>
+                    <tr data-category={c.category}><td>{c.category === '*' ? <>* <span class="muted">(whole rows, out of scope)</span></> : c.category}</td><td class="num">{count(c.allow)}</td><td class="num">{count(c.mask)}</td><td class="num">{count(c.deny)}</td></tr>
                   ))}
                 </tbody>
               </table>
@@ -129,7 +173,7 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
       </div>
       <Section title="Registered clients">
         <table class="grid" data-testid="client-list">
-          <thead><tr><th>Client</th><th>Display name</th><th>Kind</th><th>Role</th><th>Purposes</th></tr></thead>
+          <thead><tr><th>Client</th><th>Display name</th><th>Kind</th><th>Role</th><th>Purposes</th><th>Scope</th><th>Providers</th></tr></thead>
           <tbody>
             {clients.map((c) => (
               <tr data-client={c.id} class={c.id === clientId ? 'selected' : ''} onClick={() => select({ clientId: c.id })}>
@@ -138,6 +182,8 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
                 <td>{c.kind}</td>
                 <td>{c.role}</td>
                 <td>{c.purposes.map((p) => <span class="tag">{p}</span>)}</td>
+                <td class="scopes"><ScopeTags client={c} /></td>
+                <td class="providers">{c.providers.length ? c.providers.map((p) => <span class="tag provider" data-provider={p}>{p}</span>) : <span class="muted">—</span>}</td>
               </tr>
             ))}
           </tbody>

@@ -4,11 +4,11 @@ import { now } from '../../clock';
 import { Client } from '../../db/entities';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
-import { CATEGORIES, PURPOSES } from '../../policy';
+import { CATEGORIES, CompiledPolicy, purposeCovers, PURPOSES, Scope, SCOPE_MEANING, SCOPES, scopeOf } from '../../policy';
 import { chainVerifications, clientActivity, issueDownload, logReview, MAX_RANGE_MS, subjectState, VerificationJob } from '../../review';
 import { GatewayContext, rowId, toIso } from '../context';
 import {
-  AuditChainStatus, ChainVerification, ClientActivity, ConsoleClient, ConsoleSession, RecordsDownload, RecordsFormat, SubjectReview,
+  AuditChainStatus, ChainVerification, ClientActivity, ConsoleClient, ConsoleSession, PurposeScope, RecordsDownload, RecordsFormat, SubjectReview,
 } from '../types/Console';
 import { toConsent } from './ConsentResolver';
 
@@ -28,6 +28,28 @@ function subjectIdOf(value: string): number {
   const id = rowId(value);
   if (id === null) throw badInput('"subjectId" must be a user id', { argument: 'subjectId' });
   return id;
+}
+
+/**
+ * The relationship scope of each purpose a client is registered for (SPEC §11): one entry per
+ * registered purpose and scope, since a parent (`legal`) covers children that could differ. A
+ * registered purpose the policy no longer has gives no entry.
+ */
+export function purposeScopes(policy: CompiledPolicy, registered: readonly string[]): PurposeScope[] {
+  const out: PurposeScope[] = [];
+  for (const purpose of registered) {
+    const byScope = new Map<Scope, string[]>();
+    for (const p of policy.purposes) {
+      if (!purposeCovers(policy, purpose, p)) continue;
+      const scope = scopeOf(policy, p);
+      byScope.set(scope, [...(byScope.get(scope) ?? []), p]);
+    }
+    for (const scope of SCOPES) {
+      const declarable = byScope.get(scope);
+      if (declarable) out.push({ purpose, scope, meaning: SCOPE_MEANING[scope], declarable });
+    }
+  }
+  return out;
 }
 
 function toVerification(job: VerificationJob): ChainVerification {
@@ -54,15 +76,18 @@ export class ConsoleResolver {
     return { clientId: ctx.caller.id, displayName: ctx.caller.displayName, serverTime: now().toISOString(), purposes: [...PURPOSES], categories: [...CATEGORIES] };
   }
 
-  @Query(() => [ConsoleClient], { description: 'Every registered client (no key material). Auditors only.' })
+  @Query(() => [ConsoleClient], { description: 'Every registered client (no key material), with the relationship scope of each purpose it is registered for. Auditors only.' })
   async consoleClients(@Ctx() ctx: GatewayContext): Promise<ConsoleClient[]> {
-    requirePurpose(ctx, 'audit.review', 'auditor');
+    const { policy } = requirePurpose(ctx, 'audit.review', 'auditor');
     logReview(ctx, 'consoleClients');
     const rows = await ctx.ds.getRepository(Client).find({ order: { id: 'ASC' } });
-    return rows.map((c) => ({ id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes], disabled: c.disabledAt != null }));
+    return rows.map((c) => ({
+      id: c.id, displayName: c.displayName, kind: c.kind, role: c.role, purposes: [...c.purposes], providers: [...(c.providers ?? [])],
+      scopes: purposeScopes(policy, c.purposes), disabled: c.disabledAt != null,
+    }));
   }
 
-  @Query(() => ClientActivity, { description: 'One client\'s decisions over [from, to): per hour or day, per category, top denial reasons. Auditors only.' })
+  @Query(() => ClientActivity, { description: 'One client\'s decisions over [from, to): per hour or day, per category, top denial reasons, rows refused by scope. Auditors only.' })
   async clientActivity(
     @Arg('clientId', () => ID) clientId: string,
     @Arg('from') from: string,
@@ -90,17 +115,17 @@ export class ConsoleResolver {
   }
 
   @Mutation(() => ChainVerification, { description: 'Verify every audit chain now (as `npm run audit:verify`), in the background; poll chainVerification. Auditors only.' })
-  startChainVerification(@Ctx() ctx: GatewayContext): ChainVerification {
+  async startChainVerification(@Ctx() ctx: GatewayContext): Promise<ChainVerification> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const job = chainVerifications(ctx.ds).start(ctx.caller.id);
+    const job = await chainVerifications(ctx.ds).startShared(ctx.caller.id); // jobs are in the store: any replica answers the polls
     logReview(ctx, 'startChainVerification', { job: job.id });
     return toVerification(job);
   }
 
   @Query(() => ChainVerification, { nullable: true, description: 'A verification\'s progress and result; null once forgotten. Auditors only.' })
-  chainVerification(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): ChainVerification | null {
+  async chainVerification(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<ChainVerification | null> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const job = chainVerifications(ctx.ds).get(id);
+    const job = await chainVerifications(ctx.ds).get(id);
     // Polled several times a second: only the outcome is worth a log line.
     if (job && job.state !== 'RUNNING') logReview(ctx, 'chainVerification', { job: job.id, state: job.state });
     return job ? toVerification(job) : null;

@@ -30,6 +30,21 @@ export class ConsoleSession {
   categories!: string[];
 }
 
+@ObjectType({ description: 'The relationship scope (SPEC §11) one registered purpose gives a client: about whom it may see anything at all.' })
+export class PurposeScope {
+  @Field({ description: 'The purpose the client is registered for (a parent such as `legal` covers its children).' })
+  purpose!: string;
+
+  @Field({ description: 'all | orders | provider | authorized | case, from the policy file.' })
+  scope!: string;
+
+  @Field({ description: 'What the scope puts in reach, in words.' })
+  meaning!: string;
+
+  @Field(() => [String], { description: 'The declarable purposes behind this entry that have this scope (the purpose itself, or its children).' })
+  declarable!: string[];
+}
+
 @ObjectType({ description: 'A registered client, as the review sees it (no key material).' })
 export class ConsoleClient {
   @Field(() => ID)
@@ -46,6 +61,12 @@ export class ConsoleClient {
 
   @Field(() => [String])
   purposes!: string[];
+
+  @Field(() => [String], { description: 'Payment providers it is registered for: what a purpose whose scope is `provider` may see.' })
+  providers!: string[];
+
+  @Field(() => [PurposeScope], { description: 'The relationship scope of each registered purpose under the current policy, in registration order.' })
+  scopes!: PurposeScope[];
 
   @Field()
   disabled!: boolean;
@@ -107,6 +128,9 @@ export class ClientActivity {
 
   @Field(() => [DenialReasonCount], { description: 'Its most frequent denial reasons (up to 10).' })
   denialReasons!: DenialReasonCount[];
+
+  @Field(() => Int, { description: 'Rows refused as outside its relationship scope (reason OUT_OF_SCOPE, one per entity refused by id), whatever their rank among the reasons.' })
+  outOfScope!: number;
 }
 
 @ObjectType({ description: 'One audit hash chain: its length, head and last verification.' })

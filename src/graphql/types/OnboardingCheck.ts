@@ -29,7 +29,9 @@ export class FieldCheck {
   @Field(() => String, { nullable: true, description: 'The policy rule that defines the cell.' })
   rule!: string | null;
 
-  @Field(() => [String], { description: 'Subject facts that can still deny the field: SUBJECT_ERASED, CONSENT_MISSING, GUARDIAN_CONSENT_MISSING.' })
+  @Field(() => [String], {
+    description: 'What can still deny the field at run time, in the order the gateway applies them: OUT_OF_SCOPE first, when the purpose\'s relationship scope is not `all` (a row outside it is never returned, SPEC §11), then the subject facts SUBJECT_ERASED, CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.',
+  })
   conditions!: string[];
 
   @Field(() => [String], { description: 'Variable-dependent @include/@skip under which the field runs, one alternative each (`$withPhone && !$lite`); empty: always.' })
@@ -50,6 +52,9 @@ export class CheckedOperation {
   @Field(() => String, { nullable: true })
   purpose!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'The relationship scope of the purpose (SPEC §11: all, orders, provider, authorized or case); null when the purpose is refused or none is declared.' })
+  scope!: string | null;
+
   @Field(() => String, { nullable: true, description: 'The code the gateway would refuse the operation with (PURPOSE_NOT_PERMITTED…), or null.' })
   rejection!: string | null;
 }
@@ -61,6 +66,12 @@ export class OperationCheck {
 
   @Field(() => String, { nullable: true })
   purpose!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'About whom `purpose` releases anything at all (SPEC §11): `all` (every subject and row), `orders` (orders placed through the client and the users who placed them), `provider` (payment accounts of the client\'s registered providers, the orders paid with them and their owners), `authorized` (users who authorised the app) or `case` (subjects of the declared legal case). Null when the operations do not share one accepted purpose. Under any scope but `all`, every released field carries the condition OUT_OF_SCOPE.',
+  })
+  scope!: string | null;
 
   @Field()
   policyVersion!: string;
