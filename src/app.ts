@@ -17,6 +17,7 @@ import { hardening } from './hardening';
 import { consoleRoutes } from './http/console-assets';
 import { graphqlHandler, Preflight } from './http/graphql-handler';
 import { recordsDownloadRoute } from './http/records-download';
+import { subjectCopyRoute } from './http/subject-copy-route';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
 import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
@@ -110,6 +111,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
     '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, registry })),
+    '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, (d) => audit.commit(d)) })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {

@@ -22,12 +22,12 @@ async function clientOf(ds: DataSource, id: string) {
 }
 
 /**
- * `documents add|list|remove` (SPEC §10): a client's trusted documents, each registered by
+ * `documents add|list|remove` (docs/api.md, "Trusted documents"): a client's trusted documents, each registered by
  * the SHA-256 of the file's text exactly as given (`sha256sum file.graphql` names it too).
  */
 export function documentsProgram(deps: DocumentsCliDeps): Command {
   const { out } = deps;
-  const program = new Command('documents').description('Register the documents a client may send (trusted documents), each with its policy check');
+  const program = new Command('documents').description('Register the documents a client may send (trusted documents), each with its policy check (docs/api.md, "Trusted documents")');
 
   program.command('add')
     .description('register a .graphql file for a client, after checking it against the policy; its id is sha256:<hex> of the file exactly as it is (sha256sum file.graphql), with no whitespace or comment normalisation')

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { defaultPolicyPath, loadPolicy, projectRoot } from '../policy/load';
 import type { PolicyDocument } from '../policy/load';
 
@@ -41,10 +42,17 @@ export function main(args: readonly string[] = process.argv.slice(2)): void {
 }
 
 if (require.main === module) {
-  try {
-    main();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  }
+  new Command('policy:types')
+    .description('Regenerate src/policy/vocabulary.ts (the Purpose, Category, MaskKind and LegalBasis unions) from the policy file; run it after adding or renaming a purpose, category, mask or legal basis, then rebuild')
+    .argument('[policy]', 'the policy file (default: schema/policy.yaml)')
+    .argument('[out]', 'the TypeScript file to write (default: src/policy/vocabulary.ts)')
+    .action((policyFile?: string, outFile?: string) => {
+      try {
+        main([policyFile, outFile].filter((a): a is string => !!a));
+      } catch (error) {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    })
+    .parse(process.argv);
 }

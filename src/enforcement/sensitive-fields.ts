@@ -41,4 +41,12 @@ export function checkSchemaAgainstPolicy(fields: Map<string, SensitiveField>, po
       }
     }
   }
+  // A retention period that no field of its entity carries would never be enforced: refuse it.
+  for (const rule of Object.values(policy.retention)) {
+    if (!rule) continue;
+    const applies = [...fields.values()].some((f) => f.typeName === rule.entity && f.category === rule.category);
+    if (!applies) {
+      throw new SchemaPolicyMismatch(`the retention of ${rule.category} runs from ${rule.entity}.${rule.field}, but no ${rule.entity} field carries ${rule.category}: it would never apply`);
+    }
+  }
 }

@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { now } from '../clock';
+import { log } from '../log';
+import { countOverdue } from '../rights/requests';
 import { databasePoolUse } from './pool';
 
 /** What the audit writer reports about its queue (SPEC §9: audit queue depth). */
@@ -88,6 +91,19 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     registers: [registry],
     collect() {
       this.set(databasePoolUse(sources.ds).waiting);
+    },
+  });
+  new Gauge({
+    name: 'purposegate_subject_requests_overdue',
+    help: 'Data-subject requests still open past their due date (opened + 30 days: the privacy policy\'s reply period)',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await countOverdue(sources.ds, now()));
+      } catch (e) {
+        // A scrape while the database is down still shows the pool and the audit queue; this gauge keeps its last value.
+        log.warn({ err: { name: (e as Error)?.name, code: (e as { code?: unknown })?.code } }, 'overdue subject requests not counted');
+      }
     },
   });
   return { registry, requests, fieldDecisions, auditCommitSeconds };

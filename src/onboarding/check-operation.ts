@@ -138,7 +138,7 @@ export function checkOperation(ctx: CheckContext, request: CheckRequest): Operat
       const includedIf = describeInclusion(s.inclusion);
       const variants: [Category, string | null][] = meta.cardCategory ? [[meta.category, OTHER_ROW], [meta.cardCategory, CARD_ROW]] : [[meta.category, null]];
       for (const [category, when] of variants) {
-        out.push({ operation: name, path: s.path, field: `${s.typeName}.${s.fieldName}`, category, includedIf, when, ...cellFor(policy, purpose, category) });
+        out.push({ operation: name, path: s.path, field: `${s.typeName}.${s.fieldName}`, category, includedIf, when, ...cellFor(policy, purpose, category, s.typeName) });
       }
     }
   }
@@ -158,13 +158,13 @@ export function checkOperation(ctx: CheckContext, request: CheckRequest): Operat
 
 type Cell = Pick<FieldCheck, 'decision' | 'mask' | 'reason' | 'basis' | 'rule' | 'conditions'>;
 
-function cellFor(policy: CompiledPolicy, purpose: CheckedPurpose, category: Category): Cell {
+function cellFor(policy: CompiledPolicy, purpose: CheckedPurpose, category: Category, entity: string): Cell {
   if (!purpose.ok || purpose.purpose === null) {
     // The gateway would refuse the whole operation: nothing of it is received.
     const code: PurposeRejection = purpose.ok ? 'PURPOSE_REQUIRED' : purpose.code;
     return { decision: 'DENY', mask: null, reason: code, basis: purpose.basis, rule: null, conditions: [] };
   }
-  const cell = describeCell(policy, purpose.purpose, category);
+  const cell = describeCell(policy, purpose.purpose, category, entity);
   return { decision: cell.decision, mask: cell.mask, reason: cell.reason, basis: cell.basis, rule: cell.rule, conditions: withScope(policy, purpose.purpose, cell.decision, cell.conditions) };
 }
 

@@ -209,9 +209,15 @@ export function decideField(policy: CompiledPolicy, purpose: Purpose, category: 
   return cell.table;
 }
 
-/** The static answer for a purpose and category, with the subject conditions that could still deny it. */
-export function describeCell(policy: CompiledPolicy, purpose: Purpose, category: Category): CellDescription {
-  return cellOf(policy, purpose, category).description;
+/**
+ * The static answer for a purpose and category, with the conditions that could still deny it.
+ * With `entity` (the field's type), RETENTION_EXPIRED is listed only when the category's
+ * retention period applies to that entity's rows, as enforcement applies it.
+ */
+export function describeCell(policy: CompiledPolicy, purpose: Purpose, category: Category, entity?: string): CellDescription {
+  const description = cellOf(policy, purpose, category).description;
+  if (entity === undefined || !description.conditions.includes('RETENTION_EXPIRED') || retentionFor(policy, category, entity)) return description;
+  return { ...description, conditions: description.conditions.filter((c) => c !== 'RETENTION_EXPIRED') };
 }
 
 /** Resolves a declared purpose name; unknown names and non-declarable parents are PURPOSE_UNKNOWN. */

@@ -118,16 +118,18 @@ export async function finish(m: EntityManager, r: SubjectRequest, outcome: 'DONE
 
 /**
  * Inside requestErasure's transaction: completes the subject's open ERASURE request, or opens and
- * completes one, so that every erasure is a tracked request.
+ * completes one, so that every erasure is a tracked request. Asking again for a subject already
+ * erased completes an open request if there is one, and otherwise adds none (null).
  */
-export async function completeErasureRequest(m: EntityManager, userId: number, recipients: number, actor: Actor): Promise<SubjectRequest> {
+export async function completeErasureRequest(m: EntityManager, userId: number, recipients: number, actor: Actor, alreadyErased = false): Promise<SubjectRequest | null> {
   const repo = m.getRepository(SubjectRequest);
   let r = await repo.findOne({ where: { userId, kind: 'ERASURE', state: 'OPEN' }, order: { id: 'ASC' } });
+  if (!r && alreadyErased) return null;
   if (!r) {
     r = await repo.save(m.create(SubjectRequest, { userId, kind: 'ERASURE', state: 'OPEN', note: null, openedAt: actor.at, dueAt: dueAtFor(actor.at), closedAt: null, refusalGround: null, openedBy: actor.clientId }));
     await recordEvent(m, r.id, 'OPENED', actor);
   }
-  await recordEvent(m, r.id, 'ERASED', actor, `${recipients} recipient(s) notified`);
+  await recordEvent(m, r.id, 'ERASED', actor, alreadyErased ? 'already erased' : `${recipients} recipient(s) notified`);
   await finish(m, r, 'DONE', actor);
   return r;
 }

@@ -100,7 +100,11 @@ describe('decisions come from the policy cell, with the subject conditions', () 
     ]);
     const fulfilment = check(`query @purpose(name: "service.fulfilment") { user(id: 1) { phone } }`).fields[0];
     expect(fulfilment).toMatchObject({ decision: 'ALLOW', basis: 'contract', rule: 'service.fulfilment/contact.phone' });
-    expect(fulfilment.conditions).toEqual(['OUT_OF_SCOPE', ...describeCell(ctx.policy, 'service.fulfilment' as Purpose, 'contact.phone' as Category).conditions]);
+    // User.phone has no retention period (an order's recipient phone has): erasure is its only subject condition.
+    expect(fulfilment.conditions).toEqual(['OUT_OF_SCOPE', 'SUBJECT_ERASED']);
+    expect(fulfilment.conditions).toEqual(['OUT_OF_SCOPE', ...describeCell(ctx.policy, 'service.fulfilment' as Purpose, 'contact.phone' as Category, 'User').conditions]);
+    const recipient = check(`query @purpose(name: "service.fulfilment") { order(id: 1) { recipientPhone } }`).fields[0];
+    expect(recipient.conditions).toEqual(['OUT_OF_SCOPE', 'SUBJECT_ERASED', 'RETENTION_EXPIRED']);
     expect(fulfilment.conditions).not.toContain('CONSENT_MISSING');
   });
 
@@ -169,7 +173,7 @@ describe('relationship scope (SPEC §11): OUT_OF_SCOPE comes first among the con
     expect(r.operations.map((o) => o.scope)).toEqual([scope]);
     expect(r.fields.map((f) => f.decision)).toEqual(decisions);
     for (const f of r.fields) {
-      const subject = describeCell(ctx.policy, purpose as Purpose, f.category).conditions;
+      const subject = describeCell(ctx.policy, purpose as Purpose, f.category, f.field.split('.')[0]).conditions;
       if (f.decision === 'DENY') expect(f.conditions).toEqual([]);
       else if (scoped) expect(f.conditions).toEqual(['OUT_OF_SCOPE', ...subject]);
       else expect(f.conditions).toEqual(subject);

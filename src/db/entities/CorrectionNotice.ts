@@ -30,10 +30,10 @@ export class CorrectionNotice {
   @Column({ type: 'varchar', length: 16 })
   status!: CorrectionNoticeStatus;
 
-  @Column({ name: 'opened_at', type: 'datetime' })
+  @Column({ name: 'opened_at', type: 'datetime', precision: 3 })
   openedAt!: Date;
 
-  @Column({ name: 'acknowledged_at', type: 'datetime', nullable: true })
+  @Column({ name: 'acknowledged_at', type: 'datetime', precision: 3, nullable: true })
   acknowledgedAt!: Date | null;
 
   @Column({ name: 'acknowledged_request_id', type: 'varchar', length: 64, nullable: true })

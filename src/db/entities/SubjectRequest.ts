@@ -26,14 +26,14 @@ export class SubjectRequest {
   @Column({ type: 'varchar', length: 500, nullable: true })
   note!: string | null;
 
-  @Column({ name: 'opened_at', type: 'datetime' })
+  @Column({ name: 'opened_at', type: 'datetime', precision: 3 })
   openedAt!: Date;
 
   /** openedAt + 30 days: the privacy policy's "we will reply within 30 days". */
-  @Column({ name: 'due_at', type: 'datetime' })
+  @Column({ name: 'due_at', type: 'datetime', precision: 3 })
   dueAt!: Date;
 
-  @Column({ name: 'closed_at', type: 'datetime', nullable: true })
+  @Column({ name: 'closed_at', type: 'datetime', precision: 3, nullable: true })
   closedAt!: Date | null;
 
   @Column({ name: 'refusal_ground', type: 'varchar', length: 32, nullable: true })
@@ -54,7 +54,7 @@ export class SubjectRequestEvent {
   @Column({ name: 'request_id', type: 'int' })
   requestId!: number;
 
-  @Column({ type: 'datetime' })
+  @Column({ type: 'datetime', precision: 3 })
   at!: Date;
 
   @Column({ type: 'varchar', length: 32 })

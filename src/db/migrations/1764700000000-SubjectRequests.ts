@@ -2,7 +2,10 @@ import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
 
 const id = { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' as const };
 
-/** Data-subject requests with their history, and correction notices (SPEC §7), on SQLite and MySQL/MariaDB. */
+/**
+ * Data-subject requests with their history, and correction notices (SPEC §7), on SQLite and
+ * MySQL/MariaDB. Times keep milliseconds (DATETIME(3)), so a request reads back as it was answered.
+ */
 export class SubjectRequests1764700000000 implements MigrationInterface {
   name = 'SubjectRequests1764700000000';
 
@@ -15,9 +18,9 @@ export class SubjectRequests1764700000000 implements MigrationInterface {
         { name: 'kind', type: 'varchar', length: '16', isNullable: false },
         { name: 'state', type: 'varchar', length: '16', isNullable: false },
         { name: 'note', type: 'varchar', length: '500', isNullable: true },
-        { name: 'opened_at', type: 'datetime', isNullable: false },
-        { name: 'due_at', type: 'datetime', isNullable: false },
-        { name: 'closed_at', type: 'datetime', isNullable: true },
+        { name: 'opened_at', type: 'datetime', precision: 3, isNullable: false },
+        { name: 'due_at', type: 'datetime', precision: 3, isNullable: false },
+        { name: 'closed_at', type: 'datetime', precision: 3, isNullable: true },
         { name: 'refusal_ground', type: 'varchar', length: '32', isNullable: true },
         { name: 'opened_by', type: 'varchar', length: '64', isNullable: false },
       ],
@@ -31,7 +34,7 @@ export class SubjectRequests1764700000000 implements MigrationInterface {
       columns: [
         id,
         { name: 'request_id', type: 'int', isNullable: false },
-        { name: 'at', type: 'datetime', isNullable: false },
+        { name: 'at', type: 'datetime', precision: 3, isNullable: false },
         { name: 'action', type: 'varchar', length: '32', isNullable: false },
         { name: 'client_id', type: 'varchar', length: '64', isNullable: false },
         { name: 'detail', type: 'varchar', length: '255', isNullable: true },
@@ -48,8 +51,8 @@ export class SubjectRequests1764700000000 implements MigrationInterface {
         { name: 'request_id', type: 'int', isNullable: false },
         { name: 'categories', type: 'text', isNullable: false },
         { name: 'status', type: 'varchar', length: '16', isNullable: false },
-        { name: 'opened_at', type: 'datetime', isNullable: false },
-        { name: 'acknowledged_at', type: 'datetime', isNullable: true },
+        { name: 'opened_at', type: 'datetime', precision: 3, isNullable: false },
+        { name: 'acknowledged_at', type: 'datetime', precision: 3, isNullable: true },
         { name: 'acknowledged_request_id', type: 'varchar', length: '64', isNullable: true },
       ],
       indices: [

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { EntityManager } from 'typeorm';
 import { ErasureReceipt as Receipt, markErased } from '../../audit/erasure';
+import { User } from '../../db/entities';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { eraseWithNotices } from '../../onboarding/erasure-notices';
@@ -17,9 +18,10 @@ export class ErasureResolver {
     const id = rowId(userId);
     // One transaction: the erasure mark, a notice for each recipient (SPEC §10) and the ERASURE request done (SPEC §7).
     const receipt = id === null ? null : await eraseWithNotices(ctx.ds, async (store) => {
+      const before = await store.getRepository(User).findOne({ where: { id }, select: { id: true, erasedAt: true } });
       const r = await markErased(store, id);
       // eraseWithNotices hands the transaction's manager as the store.
-      if (r) await completeErasureRequest(store as unknown as EntityManager, r.userId, r.recipients.length, { clientId: ctx.caller.id, at: ctx.requestTime, requestId: ctx.requestId });
+      if (r) await completeErasureRequest(store as unknown as EntityManager, r.userId, r.recipients.length, { clientId: ctx.caller.id, at: ctx.requestTime, requestId: ctx.requestId }, before?.erasedAt != null);
       return r;
     });
     if (!receipt) throw badInput(`No user ${JSON.stringify(String(userId).slice(0, 32))}`, { argument: 'userId' });

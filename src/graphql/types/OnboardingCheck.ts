@@ -30,7 +30,7 @@ export class FieldCheck {
   rule!: string | null;
 
   @Field(() => [String], {
-    description: 'What can still deny the field at run time, in the order the gateway applies them: OUT_OF_SCOPE first, when the purpose\'s relationship scope is not `all` (a row outside it is never returned, SPEC §11), then the subject facts SUBJECT_ERASED, CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.',
+    description: 'What can still deny the field at run time, in the order the gateway applies them: OUT_OF_SCOPE first, when the purpose\'s relationship scope is not `all` (a row outside it is never returned, SPEC §11), then SUBJECT_ERASED, RETENTION_EXPIRED (when the category has a retention period on this field\'s rows, SPEC §7), CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.',
   })
   conditions!: string[];
 
