@@ -59,9 +59,10 @@ program.command('create')
     const providers = checkProviders(o.providers ?? []); // before the store is opened: nothing is written
     await withStore(async (ds) => {
       const { key } = await new ClientRegistry(ds, 0).create({ id: o.id, displayName: o.name, kind: o.kind, role: o.role, purposes: o.purposes, providers, trustedDocumentsOnly: !!o.trustedDocumentsOnly, rateLimitPerSecond: o.rate ?? null });
+      // The key first: `… | head -1` (or a reader that goes away) must still get it.
+      process.stdout.write(`key (shown once, store it now): ${key}\n`);
       process.stdout.write(`created client ${o.id} (${o.kind}, ${o.role}) for ${o.purposes.join(', ')}${providers.length ? `, providers ${providers.join(', ')}` : ''}\n`);
       process.stdout.write(providerNote(compiled, o.id, o.purposes, providers));
-      process.stdout.write(`key (shown once, store it now): ${key}\n`);
     });
   });
 

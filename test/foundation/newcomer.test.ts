@@ -1,3 +1,4 @@
+import { ClientRegistry } from '../../src/callers/registry';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,15 @@ describe('audit:export and closed pipes', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^bulk-client-0000 /);
+  });
+
+  test('clients create | head -1: the key is the first line, and the client exists with it', async () => {
+    const run = await cli(CLI('clients'), ['create', '--id', 'piped-client', '--purposes', 'research'], storeEnv(store), { closeStdoutAfterFirstChunk: true });
+    expect(run.stderr).not.toMatch(STACK);
+    expect(run.code).toBe(0);
+    const key = /^key \(shown once[^)]*\): (\S+)\n/.exec(run.stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(await new ClientRegistry(store.ds, 0).authenticate(key!)).toMatchObject({ id: 'piped-client' });
   });
 
   test('audit:export into a pipe closed after its first chunk: stops, exit 0, no stack trace', async () => {
