@@ -12,7 +12,9 @@ import type { GatewayContext } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
+import { CompiledDocuments } from './jit';
 import { plainSchema } from './plain-schema';
+import { shieldSchema } from './shield-schema';
 import { median, rotation, spread, table } from './stats';
 import type { BenchStore } from './store';
 
@@ -29,9 +31,18 @@ export const WORKLOADS: Workload[] = [
   { name: '1 one user, every field', file: 'w1-user.graphql', clientId: 'risk-engine', variables: { id: '1' }, iterations: 20 },
   { name: '2 users(first: 100)', file: 'w2-users.graphql', clientId: 'pay-alipay', variables: {}, iterations: 3 },
   { name: '3 users(100) + orders(10) + items', file: 'w3-users-orders.graphql', clientId: 'pay-alipay', variables: {}, iterations: 1 },
+  { name: '4 users(100), ten categorised fields', file: 'w4-users-ten-fields.graphql', clientId: 'risk-engine', variables: {}, iterations: 3 },
 ];
 
-type Variant = 'A' | 'B' | 'C';
+/**
+ * A as shipped (enforced schema, audit committed); E the same without the audit; S the peer
+ * (graphql-shield + graphql-middleware, bench/shield-schema.ts, audit committed); J the enforced
+ * schema executed by graphql-jit with the audit, JE without it (bench/jit.ts); B no enforcement;
+ * C plain graphql-js.
+ */
+type Variant = 'A' | 'E' | 'S' | 'J' | 'JE' | 'B' | 'C';
+const VARIANTS: Variant[] = ['A', 'E', 'S', 'J', 'JE', 'B', 'C'];
+const AUDITED = new Set<Variant>(['A', 'S', 'J']);
 
 interface Prepared {
   w: Workload;
@@ -53,19 +64,22 @@ function context(ds: BenchStore['ds'], p: Prepared, env: Env): GatewayContext {
   return { requestId: randomUUID(), caller: p.caller, loaders, ds, requestTime: now(), headers: new Map() };
 }
 
-/** Runs one operation as a variant; A declares the purpose, executes the enforced schema and commits the audit. */
+/** Runs one operation as a variant: the enforced ones declare the purpose, execute, and (A, S, J) commit the audit. */
 async function runOnce(v: Variant, p: Prepared, env: Env, explain = false): Promise<{ result: ExecutionResult; d?: Disclosure }> {
   const ctx = context(env.store.ds, p, env);
-  if (v === 'A') {
-    const declared = declarePurpose(p.operation, p.w.variables, ctx.headers, p.caller, env.policy)!;
-    const d = new Disclosure(ctx.requestId, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.requestTime, explain);
-    ctx.disclosure = d;
-    const result = (await execute({ schema: env.enforced, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult;
-    await env.audit.commit(d);
-    return { result: { ...result, errors: [...(result.errors ?? []), ...(d.denials as never[])] }, d };
+  if (v === 'B' || v === 'C') {
+    return { result: (await execute({ schema: v === 'B' ? env.base : env.plain, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult };
   }
-  const schema = v === 'B' ? env.base : env.plain;
-  return { result: (await execute({ schema, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult };
+  const declared = declarePurpose(p.operation, p.w.variables, ctx.headers, p.caller, env.policy)!;
+  const d = new Disclosure(ctx.requestId, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.requestTime, explain);
+  ctx.disclosure = d;
+  const result = (v === 'J' || v === 'JE'
+    ? await env.jit.execute(p.w.file, p.document, undefined, ctx, p.w.variables)
+    : await execute({ schema: v === 'S' ? env.shield : env.enforced, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult;
+  d.close();
+  if (AUDITED.has(v)) await env.audit.commit(d);
+  // The gateway appends its denials after execution (S's are already in `errors`: shield reported them).
+  return { result: { ...result, errors: [...(result.errors ?? []), ...(d.denials as never[])] }, d };
 }
 
 interface Env {
@@ -74,6 +88,8 @@ interface Env {
   base: GraphQLSchema;
   enforced: GraphQLSchema;
   plain: GraphQLSchema;
+  shield: GraphQLSchema;
+  jit: CompiledDocuments;
   audit: Audit;
 }
 
@@ -93,15 +109,35 @@ async function auditCount(env: Env): Promise<number> {
   return Number(row.n);
 }
 
-/** Before timing: A and B agree on every field that A allowed, and A wrote one audit record per categorised field. */
-async function verify(p: Prepared, env: Env): Promise<{ fields: number }> {
+/** Errors as a client tells them apart: path, code, reason, category and message, in a stable order. */
+function errorSet(r: ExecutionResult): string[] {
+  return (r.errors ?? []).map((e) => {
+    const x = (e as { extensions?: Record<string, unknown> }).extensions ?? {};
+    return JSON.stringify([e.path, x.code, x.reason, x.category, e.message]);
+  }).sort();
+}
+
+const recordSet = (d: Disclosure) => d.records.map((r) => JSON.stringify(r)).sort();
+
+/** Runs an audited variant and counts the audit_events rows its commit produced. */
+async function audited(v: Variant, p: Prepared, env: Env, explain = false): Promise<{ result: ExecutionResult; d: Disclosure; written: number }> {
   const before = await auditCount(env);
-  const a = await runOnce('A', p, env, true);
-  const after = await auditCount(env);
+  const r = await runOnce(v, p, env, explain);
+  const written = (await auditCount(env)) - before;
+  if (written !== r.d!.records.length) throw new Error(`${p.w.name}: ${v} wrote ${written} audit records, expected ${r.d!.records.length}`);
+  return { result: r.result, d: r.d!, written };
+}
+
+/**
+ * Before timing: A and B agree on every field that A allowed, B and C everywhere, and A wrote one
+ * audit record per categorised field; S, J, E and JE agree with A on everything (the same data,
+ * masked values and nulls, the same errors), and S and J wrote the same audit records as A.
+ */
+async function verify(p: Prepared, env: Env): Promise<{ fields: number; agreement: string }> {
+  const a = await audited('A', p, env, true);
   const b = await runOnce('B', p, env);
   const c = await runOnce('C', p, env);
-  const d = a.d!;
-  if (after - before !== d.records.length) throw new Error(`${p.w.name}: A wrote ${after - before} audit records, expected ${d.records.length}`);
+  const d = a.d;
   if (d.records.length === 0) throw new Error(`${p.w.name}: no categorised field resolved`);
   const dataA = JSON.parse(JSON.stringify(a.result.data));
   const dataB = JSON.parse(JSON.stringify(b.result.data));
@@ -109,7 +145,21 @@ async function verify(p: Prepared, env: Env): Promise<{ fields: number }> {
   if (JSON.stringify(dataA) !== JSON.stringify(dataB)) throw new Error(`${p.w.name}: A and B differ on allowed fields`);
   if (JSON.stringify(b.result.data) !== JSON.stringify(c.result.data)) throw new Error(`${p.w.name}: B and C differ`);
   if (b.result.errors?.length || c.result.errors?.length) throw new Error(`${p.w.name}: B/C errors: ${JSON.stringify(b.result.errors ?? c.result.errors)}`);
-  return { fields: d.records.length };
+  const same = (v: Variant, r: ExecutionResult, dv: Disclosure) => {
+    if (JSON.stringify(r.data) !== JSON.stringify(a.result.data)) throw new Error(`${p.w.name}: ${v} and A differ in data`);
+    if (JSON.stringify(errorSet(r)) !== JSON.stringify(errorSet(a.result))) throw new Error(`${p.w.name}: ${v} and A differ in errors:\n${errorSet(r).slice(0, 3).join('\n')}\n---\n${errorSet(a.result).slice(0, 3).join('\n')}`);
+    if (JSON.stringify(recordSet(dv)) !== JSON.stringify(recordSet(d))) throw new Error(`${p.w.name}: ${v} and A differ in audit records`);
+  };
+  const s = await audited('S', p, env);
+  same('S', s.result, s.d);
+  const j = await audited('J', p, env);
+  same('J', j.result, j.d);
+  for (const v of ['E', 'JE'] as Variant[]) {
+    const r = await runOnce(v, p, env);
+    same(v, r.result, r.d!);
+  }
+  const denied = errorSet(a.result).length;
+  return { fields: d.records.length, agreement: `${p.w.name}: A, S, J, E, JE agree (data, nulls, ${denied} errors, ${d.records.length} audit records each for A, S, J); B = A on allowed fields, B = C` };
 }
 
 export interface InProcessResult {
@@ -118,47 +168,71 @@ export interface InProcessResult {
   usPerOp: Record<Variant, number[]>;
 }
 
-export async function runInProcess(store: BenchStore, rounds: number): Promise<{ rows: InProcessResult[]; report: string; decisionNs: number }> {
+export async function runInProcess(store: BenchStore, rounds: number): Promise<{ rows: InProcessResult[]; report: string; decisionNs: number; agreement: string[] }> {
   const policy = compilePolicy(loadPolicy(defaultPolicyPath()));
   const base = buildGatewaySchema();
+  const options = { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' };
+  const enforced = enforceSchema(base, options);
   const env: Env = {
-    store, policy, base,
-    enforced: enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' }),
+    store, policy, base, enforced,
     plain: plainSchema(),
+    shield: shieldSchema(base, options),
+    jit: new CompiledDocuments(enforced, policy),
     audit: createAudit(store.ds),
   };
   const registry = new ClientRegistry(store.ds, 0);
   const rows: InProcessResult[] = [];
+  const agreement: string[] = [];
   for (const w of WORKLOADS) {
     const document = parse(readFileSync(path.join(documentsDir(), w.file), 'utf8'));
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
     const caller = (await registry.get(w.clientId))!;
     const p: Prepared = { w, document, operation, caller };
-    const { fields } = await verify(p, env);
-    for (let i = 0; i < 3; i++) for (const v of ['A', 'B', 'C'] as Variant[]) await runOnce(v, p, env); // warm-up
-    const usPerOp: Record<Variant, number[]> = { A: [], B: [], C: [] };
+    const checked = await verify(p, env);
+    agreement.push(checked.agreement);
+    for (let i = 0; i < 3; i++) for (const v of VARIANTS) await runOnce(v, p, env); // warm-up
+    await env.audit.settled();
+    const usPerOp = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
     for (let r = 0; r < rounds; r++) {
-      for (const v of rotation<Variant>(['A', 'B', 'C'], r)) {
+      for (const v of rotation<Variant>(VARIANTS, r)) {
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < w.iterations; i++) await runOnce(v, p, env);
         usPerOp[v].push(Number(process.hrtime.bigint() - t0) / 1000 / w.iterations);
-        // A's audit_events projection runs in the background (worker thread / database server): let it
+        // The audit_events projection runs in the background (worker thread / database server): let it
         // finish here, untimed, rather than inside the next variant's samples (the audit phase reports its rate).
-        if (v === 'A') await env.audit.settled();
+        if (AUDITED.has(v)) await env.audit.settled();
       }
     }
-    rows.push({ workload: w.name, fields, usPerOp });
+    rows.push({ workload: w.name, fields: checked.fields, usPerOp });
   }
   await env.audit.close();
   const decisionNs = measureDecision(policy);
-  const report = table(
+  const m = (r: InProcessResult, v: Variant) => median(r.usPerOp[v]);
+  const ours = table(
     ['workload', 'categorised fields', 'A µs/op', 'B µs/op', 'C µs/op', 'A/B', 'B/C', 'A µs/field', '(A−B) µs/field'],
     rows.map((r) => {
-      const [a, b, c] = [median(r.usPerOp.A), median(r.usPerOp.B), median(r.usPerOp.C)];
+      const [a, b, c] = [m(r, 'A'), m(r, 'B'), m(r, 'C')];
       return [r.workload, r.fields, spread(r.usPerOp.A, 0), spread(r.usPerOp.B, 0), spread(r.usPerOp.C, 0), (a / b).toFixed(2), (b / c).toFixed(2), (a / r.fields).toFixed(2), ((a - b) / r.fields).toFixed(2)];
     }),
   );
-  return { rows, report, decisionNs };
+  const peers = table(
+    ['workload', 'S µs/op', 'A µs/op', 'S/A (goal ≥ 8 on 2–3)', 'E µs/op', 'J µs/op', 'JE µs/op', 'C µs/op', 'E/C', 'JE/C (goal ≤ 1 on 2–3)', 'J/A'],
+    rows.map((r) => [
+      r.workload, spread(r.usPerOp.S, 0), spread(r.usPerOp.A, 0), (m(r, 'S') / m(r, 'A')).toFixed(2),
+      spread(r.usPerOp.E, 0), spread(r.usPerOp.J, 0), spread(r.usPerOp.JE, 0), spread(r.usPerOp.C, 0),
+      (m(r, 'E') / m(r, 'C')).toFixed(2), (m(r, 'JE') / m(r, 'C')).toFixed(2), (m(r, 'J') / m(r, 'A')).toFixed(2),
+    ]),
+  );
+  const report = [
+    ours,
+    '',
+    '### Against the peer (S: graphql-shield 7 + graphql-middleware 6, same decisions and audit) and the compiled path (J: graphql-jit, JE: without audit); E = A without audit\n',
+    peers,
+    '',
+    'Agreement checked before timing:',
+    ...agreement.map((a) => `- ${a}`),
+  ].join('\n');
+  return { rows, report, decisionNs, agreement };
 }
 
 /** The per-field decision alone: a precomputed lookup, averaged over many calls across the whole matrix. */
