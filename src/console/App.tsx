@@ -5,10 +5,11 @@ import { navigate, useUrl, View, VIEWS } from './url-state';
 import { ClientsView } from './views/Clients';
 import { EventsView } from './views/Events';
 import { IntegrityView } from './views/Integrity';
+import { RequestsView } from './views/Requests';
 import { SignIn } from './views/SignIn';
 import { SubjectView } from './views/Subject';
 
-const TITLES: Record<View, string> = { events: 'Events', subject: 'Subject', clients: 'Clients', integrity: 'Integrity' };
+const TITLES: Record<View, string> = { events: 'Events', subject: 'Subject', requests: 'Requests', clients: 'Clients', integrity: 'Integrity' };
 
 const NOTICES: Record<SignOutReason, string | null> = {
   'signed-out': null,
@@ -62,7 +63,8 @@ export function App() {
       </header>
       <main>
         {view === 'events' && <EventsView params={params} clients={clients} session={session} />}
-        {view === 'subject' && <SubjectView params={params} clients={clients} />}
+        {view === 'subject' && <SubjectView params={params} clients={clients} serverTime={session.serverTime} />}
+        {view === 'requests' && <RequestsView params={params} clients={clients} session={session} />}
         {view === 'clients' && <ClientsView params={params} clients={clients} serverTime={session.serverTime} />}
         {view === 'integrity' && <IntegrityView />}
       </main>

@@ -108,3 +108,60 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
   }
   return body.data;
 }
+
+/** A file the gateway answered as an attachment, read into memory (small: a subject's copy). */
+export interface Attachment {
+  blob: Blob;
+  filename: string;
+}
+
+/** The attachment's file name from Content-Disposition, kept to a plain name (no path, no quotes). */
+function attachmentName(header: string | null, fallback: string): string {
+  const m = /filename="([^"]*)"/.exec(header ?? '');
+  const name = (m?.[1] ?? '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return name || fallback;
+}
+
+/**
+ * GET a console route that answers a file, as the signed-in auditor: the key goes in the
+ * Authorization header (never in the URL), so the browser cannot simply follow a link; the file is
+ * read here and handed back. A rejected key ends the session, as for GraphQL.
+ */
+export async function fetchAttachment(path: string, fallbackName: string): Promise<Attachment> {
+  if (key === null) throw new ApiError('SIGNED_OUT', 'Not signed in', 0);
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      headers: { authorization: `Bearer ${key}` },
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    throw new ApiError('NETWORK', 'The gateway did not answer. Check that it is running and try again.', 0);
+  }
+  if (res.ok) return { blob: await res.blob(), filename: attachmentName(res.headers.get('content-disposition'), fallbackName) };
+  let body: GraphQLBody<unknown> = {};
+  try {
+    body = (await res.json()) as GraphQLBody<unknown>;
+  } catch {
+    // not JSON: the status says it
+  }
+  const err = firstError(res.status, body);
+  if (res.status === 401) signOut('key-rejected');
+  else if (NOT_AUDITOR.has(err.code)) signOut('not-auditor');
+  throw err;
+}
+
+/** Hand a file to the browser as a download (an object URL, released once the click is taken). */
+export function saveAttachment({ blob, filename }: Attachment): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

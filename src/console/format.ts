@@ -23,3 +23,29 @@ export function fromInputTime(value: string): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+const DAY_MS = 86_400_000;
+
+export function days(n: number): string {
+  return `${n} day${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * When an open request is due, relative to `now` (the gateway's clock): "in 5 days", "in less
+ * than a day", "3 days overdue". Always a phrase with words, so that overdue is not shown by colour only.
+ */
+export function relativeDue(dueAt: string, now: number): string {
+  const diff = new Date(dueAt).getTime() - now;
+  if (Number.isNaN(diff)) return dueAt;
+  if (diff >= 0) return diff < DAY_MS ? 'in less than a day' : `in ${days(Math.ceil(diff / DAY_MS))}`;
+  const late = Math.floor(-diff / DAY_MS);
+  return late === 0 ? 'overdue by less than a day' : `${days(late)} overdue`;
+}
+
+/** Within this many days of its due date, an open request is "due soon". */
+export const DUE_SOON_DAYS = 7;
+
+export function dueSoon(dueAt: string, now: number): boolean {
+  const diff = new Date(dueAt).getTime() - now;
+  return diff >= 0 && diff <= DUE_SOON_DAYS * DAY_MS;
+}

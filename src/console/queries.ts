@@ -34,6 +34,30 @@ export const CLIENT_ACTIVITY = `query ConsoleClientActivity($clientId: ID!, $fro
   }
 }`;
 
+/** Data-subject requests (SPEC §7), readable by auditors under audit.review: the Requests view and a subject's own. */
+const REQUEST_FIELDS = `id userId kind state note openedAt dueAt closedAt outcome refusalGround overdue openedBy history { at action clientId detail }`;
+
+export const SUBJECT_REQUESTS = `query ConsoleSubjectRequests($filter: SubjectRequestFilter) {
+  subjectRequests(filter: $filter) { ${REQUEST_FIELDS} }
+}`;
+
+export const CORRECTION_NOTICES = `query ConsoleCorrectionNotices($subjectId: ID!) {
+  correctionNotices(subjectId: $subjectId) { id subjectId clientId requestId categories status openedAt acknowledgedAt }
+}`;
+
+/**
+ * Each named client's field decisions over [from, to), in one request: one aliased
+ * `clientActivity` per client, reading only its per-category counts (their sum is every decision).
+ * For the Clients view's default (the busiest client); callers keep `ids` under the gateway's alias limit.
+ */
+export function decisionTotalsQuery(count: number): string {
+  const vars = Array.from({ length: count }, (_, i) => `$c${i}: ID!`).join(', ');
+  const fields = Array.from({ length: count }, (_, i) => `c${i}: clientActivity(clientId: $c${i}, from: $from, to: $to) { clientId categories { allow mask deny } }`).join('\n  ');
+  return `query ConsoleDecisionTotals($from: String!, $to: String!, ${vars}) {\n  ${fields}\n}`;
+}
+
+export type DecisionTotals = Record<string, { clientId: string; categories: { allow: number; mask: number; deny: number }[] }>;
+
 export const CHAINS = `query ConsoleChains {
   auditChainStatus { chainId length headHash startedAt lastVerifiedAt lastVerifiedOk lastVerifiedDetail }
 }`;
@@ -132,6 +156,43 @@ export interface ClientActivity {
   denialReasons: { reason: string; count: number }[];
   /** Rows refused as outside its relationship scope (reason OUT_OF_SCOPE) in the range. */
   outOfScope: number;
+}
+
+export interface SubjectRequestEvent {
+  at: string;
+  /** OPENED, CORRECTED, COPY_ISSUED, ERASED, DONE or REFUSED. */
+  action: string;
+  clientId: string;
+  /** Field names, counts or the refusal ground; never a personal value. */
+  detail: string | null;
+}
+
+export interface SubjectRequest {
+  id: string;
+  userId: string;
+  kind: string;
+  state: 'OPEN' | 'DONE' | 'REFUSED';
+  note: string | null;
+  openedAt: string;
+  dueAt: string;
+  closedAt: string | null;
+  outcome: 'DONE' | 'REFUSED' | null;
+  refusalGround: string | null;
+  /** Open past its due date, by the gateway's clock. */
+  overdue: boolean;
+  openedBy: string;
+  history: SubjectRequestEvent[];
+}
+
+export interface CorrectionNotice {
+  id: string;
+  subjectId: string;
+  clientId: string;
+  requestId: string;
+  categories: string[];
+  status: 'OPEN' | 'ACKNOWLEDGED';
+  openedAt: string;
+  acknowledgedAt: string | null;
 }
 
 export interface ChainStatus {

@@ -4,10 +4,11 @@ import { useEffect, useState } from 'preact/hooks';
  * What the console is showing lives in the page URL (view and filters) so that a link can be
  * shared with a colleague. Only these names are ever written: never the key, never a token.
  */
-export type View = 'events' | 'subject' | 'clients' | 'integrity';
-export const VIEWS: View[] = ['events', 'subject', 'clients', 'integrity'];
+export type View = 'events' | 'subject' | 'requests' | 'clients' | 'integrity';
+export const VIEWS: View[] = ['events', 'subject', 'requests', 'clients', 'integrity'];
 
-const ALLOWED = new Set(['view', 'subjectId', 'clientId', 'purpose', 'category', 'decision', 'from', 'to', 'after', 'first', 'range']);
+// `state`, `kind` and `overdue` are the Requests view's filters.
+const ALLOWED = new Set(['view', 'subjectId', 'clientId', 'purpose', 'category', 'decision', 'from', 'to', 'after', 'first', 'range', 'state', 'kind', 'overdue']);
 
 export type UrlParams = Record<string, string>;
 

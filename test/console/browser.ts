@@ -72,7 +72,7 @@ export async function signIn(page: Page, key: string): Promise<void> {
 }
 
 /** Click a view in the navigation. */
-export async function openView(page: Page, view: 'events' | 'subject' | 'clients' | 'integrity'): Promise<void> {
+export async function openView(page: Page, view: 'events' | 'subject' | 'requests' | 'clients' | 'integrity'): Promise<void> {
   await page.click(`nav a[data-view=${view}]`);
 }
 

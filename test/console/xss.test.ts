@@ -105,3 +105,38 @@ it('shows a case reference and a purpose as text in the Events table and details
   expect(await page.textContent('[data-testid=record-details] dd[data-field=clientId]')).toBe(`${MARKUP} (xss-partner)`);
   await expectInert();
 });
+
+it('shows a request note, a history step and a correction notice from the store as text in the Requests and Subject views', async () => {
+  const opened = await gw.gql(KEYS.account, `mutation($input: OpenSubjectRequestInput!) { openSubjectRequest(input: $input) { id note } }`, {
+    variables: { input: { userId: '1', kind: 'ACCESS', note: MARKUP } }, purpose: 'account',
+  });
+  expect(opened.body.data.openSubjectRequest.note).toBe(MARKUP);
+  const id = opened.body.data.openSubjectRequest.id as string;
+  // A step and a notice as an older or foreign writer could have left them (the gateway writes only ids, names and counts there).
+  const at = TEST_TODAY.replace('T', ' ').replace('Z', '');
+  await gw.store.ds.query(`INSERT INTO subject_request_events (request_id, at, action, client_id, detail, gateway_request_id) VALUES (?, ?, ?, ?, ?, NULL)`, [Number(id), at, MARKUP, MARKUP, MARKUP]);
+  await gw.store.ds.query(
+    `INSERT INTO correction_notices (user_id, client_id, request_id, categories, status, opened_at, acknowledged_at, acknowledged_request_id) VALUES (1, 'xss-partner', ?, ?, 'OPEN', ?, NULL, NULL)`,
+    [Number(id), JSON.stringify([MARKUP]), at],
+  );
+
+  await openView(page, 'requests');
+  const row = `[data-testid=requests] tr[data-request="${id}"]`;
+  await page.waitForSelector(row);
+  expect(await page.textContent(`${row} td.note`)).toBe(MARKUP);
+  await page.click(`${row} [data-testid=toggle-history]`);
+  const history = `tr[data-history-of="${id}"]`;
+  await page.waitForSelector(`${history} [data-testid=request-history]`);
+  expect(await page.textContent(`${history} dd[data-field=note]`)).toBe(MARKUP);
+  const step = await page.$$eval(`${history} tbody tr`, (trs) => trs.map((tr) => [...tr.children].slice(1).map((td) => td.textContent)));
+  expect(step[step.length - 1]).toEqual([MARKUP, MARKUP, MARKUP]);
+  await expectInert();
+
+  await page.click(`${row} [data-testid=subject-link]`);
+  await page.waitForSelector(`[data-testid=subject-requests] tr[data-request="${id}"]`);
+  expect(await page.textContent(`[data-testid=subject-requests] tr[data-request="${id}"] td.note`)).toBe(MARKUP);
+  await page.waitForSelector('[data-testid=correction-notices] tr[data-client=xss-partner]');
+  expect(await page.textContent('[data-testid=correction-notices] tr[data-client=xss-partner] td.categories')).toBe(MARKUP);
+  expect(await page.textContent('[data-testid=correction-notices] tr[data-client=xss-partner] td:first-child')).toBe(`${MARKUP} (xss-partner)`);
+  await expectInert();
+});

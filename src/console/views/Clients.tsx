@@ -3,8 +3,8 @@ import { gql } from '../api';
 import { DecisionChart } from '../components/DecisionChart';
 import { Empty, ErrorBox, Section } from '../components/common';
 import { count, fromInputTime, toInputTime, utc } from '../format';
-import { CLIENT_ACTIVITY, ClientActivity, ConsoleClient } from '../queries';
-import { navigate, UrlParams } from '../url-state';
+import { CLIENT_ACTIVITY, ClientActivity, ConsoleClient, decisionTotalsQuery, DecisionTotals } from '../queries';
+import { navigate, readUrl, UrlParams } from '../url-state';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,6 +22,32 @@ function rangeOf(params: UrlParams, serverNow: number): { from: string; to: stri
   const r = RANGES[params.range ?? '7d'] ?? RANGES['7d'];
   const to = Math.floor(serverNow / r.unit) * r.unit + r.unit;
   return { from: new Date(to - r.span).toISOString(), to: new Date(to).toISOString() };
+}
+
+/** Aliases per request when counting every client's decisions: under the gateway's alias limit (QUERY_MAX_ALIASES, 15 by default). */
+const TOTALS_PER_REQUEST = 10;
+
+/**
+ * The client with the most field decisions (ALLOW + MASK + DENY) in [from, to), or null when no
+ * client has any: one aliased clientActivity per client, in one request (two past ten clients).
+ * Ties go to the first client in the registry's order.
+ */
+async function busiestClient(ids: string[], range: { from: string; to: string }): Promise<{ clientId: string; total: number } | null> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += TOTALS_PER_REQUEST) chunks.push(ids.slice(i, i + TOTALS_PER_REQUEST));
+  const answers = await Promise.all(chunks.map((chunk) => gql<DecisionTotals>(decisionTotalsQuery(chunk.length), {
+    ...range, ...Object.fromEntries(chunk.map((id, i) => [`c${i}`, id])),
+  })));
+  const totals = new Map<string, number>();
+  for (const answer of answers) {
+    for (const a of Object.values(answer)) totals.set(a.clientId, a.categories.reduce((n, c) => n + c.allow + c.mask + c.deny, 0));
+  }
+  let best: { clientId: string; total: number } | null = null;
+  for (const id of ids) {
+    const total = totals.get(id) ?? 0;
+    if (total > 0 && (!best || total > best.total)) best = { clientId: id, total };
+  }
+  return best;
 }
 
 /** A provider scope's providers, as text; a provider scope without any sees nothing, which is shown as such. */
@@ -55,6 +81,28 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
   const [activity, setActivity] = useState<ClientActivity | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
+
+  // No client named in the URL: open on the busiest one of the range (issue #22). The choice is
+  // written into the URL (replacing the entry, so Back does not return to the empty view) unless
+  // the user picked a client or another range meanwhile.
+  const [busiest, setBusiest] = useState<{ range: string; clientId: string | null; total: number; failed?: boolean } | null>(null);
+  const rangeId = range ? `${range.from}/${range.to}` : '';
+  // The busiest of this range is known to be nobody (no decisions, or the count failed): the view waits for a choice.
+  const settled = busiest?.range === rangeId && busiest.clientId === null;
+  useEffect(() => {
+    if (clientId || !range || clients.length === 0) return;
+    let live = true;
+    busiestClient(clients.map((c) => c.id), range)
+      .then((b) => {
+        if (!live) return;
+        setBusiest({ range: rangeId, clientId: b?.clientId ?? null, total: b?.total ?? 0 });
+        const now = readUrl();
+        if (b && now.view === 'clients' && !now.params.clientId) navigate('clients', { ...now.params, clientId: b.clientId }, true);
+      })
+      // Counting is a convenience: if it fails (e.g. a lower alias limit), the view waits for a choice as before.
+      .catch(() => live && setBusiest({ range: rangeId, clientId: null, total: 0, failed: true }));
+    return () => { live = false; };
+  }, [clientId, rangeId, clients]);
 
   useEffect(() => {
     setActivity(null);
@@ -91,7 +139,7 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
           <form class="filters" onSubmit={submitCustom} key={clientId + rangeKey}>
             <label>Client
               <select name="clientId" data-testid="client-select" value={clientId} onChange={(e) => select({ clientId: (e.currentTarget as HTMLSelectElement).value })}>
-                <option value="">choose a client…</option>
+                {!clientId && <option value="">choose a client…</option>}
                 {clients.map((c) => <option value={c.id}>{c.displayName} ({c.id})</option>)}
               </select>
             </label>
@@ -111,7 +159,15 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
           </form>
           {range && <p class="muted">{utc(range.from)} to {utc(range.to)}{activity && `, by ${activity.bucket === 'HOUR' ? 'hour' : 'day'}`}</p>}
           <ErrorBox error={error} />
-          {!clientId && <Empty>Choose a client to see what it has been receiving.</Empty>}
+          {!clientId && (!range || clients.length === 0 || settled ? (
+            <Empty>
+              {settled && !busiest?.failed && 'No client has any field decision in this range. '}
+              Choose a client to see what it has been receiving.
+            </Empty>
+          ) : <p class="muted" data-testid="finding-busiest">Finding the busiest client of this range…</p>)}
+          {clientId && busiest?.range === rangeId && busiest.clientId === clientId && (
+            <p class="hint" data-testid="busiest-note">The busiest client of this range ({count(busiest.total)} field decisions); choose another above.</p>
+          )}
           {loading && <p class="muted">Loading…</p>}
           {activity && totals && (
             <>

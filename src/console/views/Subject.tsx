@@ -1,14 +1,15 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, gql } from '../api';
 import { ClientName, Empty, ErrorBox, Section } from '../components/common';
+import { RequestList } from '../components/Requests';
 import { count, utc } from '../format';
-import { ConsoleClient, CREATE_DOWNLOAD, DISCLOSURE_REPORT, SubjectAnswer } from '../queries';
+import { ConsoleClient, CORRECTION_NOTICES, CorrectionNotice, CREATE_DOWNLOAD, DISCLOSURE_REPORT, SubjectAnswer } from '../queries';
 import { navigate, UrlParams } from '../url-state';
 
 type Format = 'CSV' | 'NDJSON';
 
-/** One subject: who received its data (the disclosure report), its consents, erasure, and its records to download. */
-export function SubjectView({ params, clients }: { params: UrlParams; clients: ConsoleClient[] }) {
+/** One subject: who received its data (the disclosure report), its requests and correction notices, its consents, erasure, and its records to download. */
+export function SubjectView({ params, clients, serverTime }: { params: UrlParams; clients: ConsoleClient[]; serverTime: string }) {
   const subjectId = params.subjectId ?? '';
   const names = useMemo(() => new Map(clients.map((c) => [c.id, c.displayName])), [clients]);
   const [answer, setAnswer] = useState<SubjectAnswer | null>(null);
@@ -103,6 +104,19 @@ export function SubjectView({ params, clients }: { params: UrlParams; clients: C
             </Section>
           )}
 
+          <Section title="Data-subject requests">
+            <RequestList
+              filter={{ userId: subjectId }}
+              serverTime={serverTime}
+              names={names}
+              showSubject={false}
+              testId="subject-requests"
+              empty="No request on record for this subject."
+            />
+          </Section>
+
+          <CorrectionNotices subjectId={subjectId} names={names} />
+
           <Section title="Consents">
             {!review || review.consents.length === 0 ? <Empty>No consent on record.</Empty> : (
               <div class="table-wrap">
@@ -128,6 +142,48 @@ export function SubjectView({ params, clients }: { params: UrlParams; clients: C
       )}
       {!subjectId && <Section title="Disclosure report"><Empty>Enter a subject id to see who received that person's data.</Empty></Section>}
     </div>
+  );
+}
+
+/** The recipients told to correct what they received about the subject (SPEC §7): categories only, never a value. */
+function CorrectionNotices({ subjectId, names }: { subjectId: string; names: Map<string, string> }) {
+  const [notices, setNotices] = useState<CorrectionNotice[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    setNotices(null);
+    setError(null);
+    let live = true;
+    gql<{ correctionNotices: CorrectionNotice[] }>(CORRECTION_NOTICES, { subjectId })
+      .then((d) => live && setNotices(d.correctionNotices))
+      .catch((e) => live && setError(e));
+    return () => { live = false; };
+  }, [subjectId]);
+
+  return (
+    <Section title="Correction notices">
+      <ErrorBox error={error} />
+      {notices && notices.length === 0 && <Empty>No correction notice: no correction changed anything a client had received.</Empty>}
+      {notices && notices.length > 0 && (
+        <div class="table-wrap">
+          <table class="grid" data-testid="correction-notices" data-subject={subjectId}>
+            <thead><tr><th>Recipient</th><th>Categories</th><th>Request</th><th>State</th><th>Opened (UTC)</th><th>Acknowledged (UTC)</th></tr></thead>
+            <tbody>
+              {notices.map((n) => (
+                <tr data-notice={n.id} data-client={n.clientId} data-status={n.status} data-request={n.requestId}>
+                  <td><ClientName id={n.clientId} names={names} /></td>
+                  <td class="categories">{n.categories.map((c) => <span class="tag">{c}</span>)}</td>
+                  <td>#{n.requestId}</td>
+                  <td>{n.status === 'OPEN' ? <span class="badge mask">open</span> : <span class="badge allow">corrected (acknowledged)</span>}</td>
+                  <td class="nowrap">{utc(n.openedAt)}</td>
+                  <td class="nowrap">{utc(n.acknowledgedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Section>
   );
 }
 
