@@ -35,6 +35,9 @@ async function main(): Promise<void> {
     const { runHttpPhase } = await import('./http-phase');
     say(await runHttpPhase(store));
   }
+  if (phases.has('cluster')) {
+    say(await (await import('./cluster-phase')).runClusterPhase(store));
+  }
   await store.ds.destroy();
   const { writeFileSync, mkdirSync } = await import('node:fs');
   const path = await import('node:path');

@@ -9,6 +9,7 @@ import type { RequestActivity } from './request-activity';
 import { SharedSignal } from './signal';
 import { MYSQL_PROJECTION_SQL, PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress } from './projection-sql';
 import { SqliteInlineBackend, SqliteWorkerBackend, sqliteWriterGate } from './projection-sqlite';
+import { isDeadlock } from './store';
 
 /**
  * The audit_events projection: after each commit of the batch log, the batches are unfolded
@@ -103,8 +104,9 @@ class MysqlProjectionBackend implements ProjectionBackend {
       return result;
     } catch (e) {
       await q('ROLLBACK').then(() => { reusable = true; }, () => undefined);
-      // Another projector inserted the same rows first (it holds or held the progress): read again.
-      if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return { batch: 0, seq: 0, records: -1 };
+      // Another projector inserted the same rows first (it holds or held the progress), or, under
+      // Galera, another node's commit won certification on a row of this step (1213: rolled back whole): read again.
+      if ((e as { code?: string }).code === 'ER_DUP_ENTRY' || isDeadlock(e)) return { batch: 0, seq: 0, records: -1 };
       throw e;
     } finally {
       if (reusable) conn.release();

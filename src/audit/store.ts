@@ -87,6 +87,15 @@ interface RawMysqlConnection {
   stream?: { ref(): void; unref(): void };
 }
 
+/** How many times an append that failed with a deadlock (Galera: certification failure) is run again. */
+export const DEADLOCK_RETRIES = 3;
+
+/** ER_LOCK_DEADLOCK (1213): the transaction was rolled back whole (InnoDB deadlock, or a Galera certification failure / brute-force abort). */
+export function isDeadlock(e: unknown): boolean {
+  const err = e as { code?: unknown; errno?: unknown };
+  return err?.code === 'ER_LOCK_DEADLOCK' || err?.errno === 1213;
+}
+
 /** Guarded head move for the one-round-trip commit: a head that moved makes head_batch NULL, which strict mode refuses (error 1048), so COMMIT is never reached. */
 const MOVE_HEAD_GUARDED_SQL = 'UPDATE audit_chains SET head_batch = IF(head_batch = ?, ?, NULL), head_seq = ?, head_hash = ? WHERE chain_id = ?';
 
@@ -102,6 +111,8 @@ class MysqlAuditStore implements AuditStore {
   /** InnoDB moves a row past ~8 KB to an overflow page, which costs each commit ~0.45 ms (measured); deflated, 1 000 records stay in-row. */
   readonly deflateFromChars = DEFLATE_FROM_CHARS;
   private conn: Promise<RawMysqlConnection> | null = null;
+  /** Transactions run again after a deadlock (diagnostics, tests). */
+  deadlocksRetried = 0;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -157,7 +168,27 @@ class MysqlAuditStore implements AuditStore {
     }));
   }
 
+  /**
+   * One transaction; on a deadlock (1213) — under Galera a certification failure, another node's
+   * commit touched a row of this transaction first (in practice audit_chains, whose projection
+   * columns another node's projector may advance) — the server rolled the whole transaction back,
+   * nothing of it landed, so it is run again from a reread head, up to DEADLOCK_RETRIES times;
+   * then the error goes to the writer, whose requests answer AUDIT_UNAVAILABLE. The one case where
+   * the writer's "nothing retried behind the caller's back" does not apply: nothing was written.
+   */
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.appendOnce(chainId, startedAt, attempt === 0 ? chain : null, contents);
+      } catch (e) {
+        if (!isDeadlock(e) || attempt >= DEADLOCK_RETRIES) throw e;
+        this.deadlocksRetried++;
+        await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 8) * (attempt + 1)));
+      }
+    }
+  }
+
+  private async appendOnce(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
     const c = await this.connection();
     try {
       const known = chain ?? headOf((await MysqlAuditStore.run<Record<string, unknown>[]>(c, HEAD_SQL, [chainId]))[0]);

@@ -61,7 +61,14 @@ function toCaller(c: Client): Caller {
   });
 }
 
-/** Clients and their hashed keys. Authentication results are cached briefly so that a hot key costs no query. */
+/**
+ * Clients and their hashed keys. Authentication results are cached briefly (`cacheMs`,
+ * CLIENT_CACHE_MS) so that a hot key costs no query. With several gateway replicas on one store
+ * (docs/scale-out.md) each has its own cache: a change made through one replica clears that
+ * replica's cache at once, and reaches every other replica when its entries expire — within
+ * `cacheMs` of the change (plus, on Galera, the node's apply delay of milliseconds). Entries are
+ * never renewed without a read, so that bound holds for a revoked key or a disabled client too.
+ */
 export class ClientRegistry {
   private readonly cache = new Map<string, { caller: Caller | null; until: number }>();
 

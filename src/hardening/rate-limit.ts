@@ -11,7 +11,11 @@ interface Bucket {
 
 /**
  * Token buckets, one per client: each holds `burstSeconds` of the client's rate and refills
- * continuously at that rate. In memory, per process (one gateway process per deployment unit).
+ * continuously at that rate. In memory, per process: with N gateway replicas behind a load
+ * balancer, a client's limit applies per replica, so spread evenly (round robin) it may reach
+ * N × its rate cluster-wide. For a cluster-wide budget R, give each replica ⌈R / N⌉ (the default
+ * RATE_LIMIT_PER_SECOND and each client's rate_limit_per_second); pinning a client to one replica
+ * (hash on its key) keeps its limit exact. docs/scale-out.md, "Sizing".
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
