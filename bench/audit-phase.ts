@@ -7,7 +7,7 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure, FieldRecord } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
-import type { GatewayContext } from '../src/graphql/context';
+import { gatewayContext, RequestState } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, CompiledPolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
@@ -125,8 +125,8 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
   const events = parse(`query($s: ID) @purpose(name: "audit.review") { auditEvents(filter: { subjectId: $s }, first: 50) { edges { node { id at clientId field decision } } pageInfo { hasNextPage endCursor } } }`);
   const report = parse(`query($s: ID!) @purpose(name: "audit.review") { disclosureReport(subjectId: $s) { clientId categories purposes firstAt lastAt count } }`);
   const time = async (document: typeof events, s: string) => {
-    const ctx: GatewayContext = { requestId: randomUUID(), caller, loaders: createLoaders(store.ds), ds: store.ds, requestTime: now(), headers: new Map() };
-    ctx.disclosure = new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false);
+    const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds });
+    ctx.request.declare(new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false));
     const t = process.hrtime.bigint();
     const r = await execute({ schema, document, contextValue: ctx, variableValues: { s } });
     if (r.errors?.length) throw new Error(JSON.stringify(r.errors));

@@ -5,7 +5,7 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
-import type { GatewayContext } from '../src/graphql/context';
+import { gatewayContext, RequestState } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
@@ -86,8 +86,8 @@ export async function runConsolePhase(store: BenchStore): Promise<string> {
     const [n] = await store.ds.query('SELECT COUNT(*) AS n FROM audit_events WHERE client_id = ? AND at >= ? AND at < ?', [clientId, from.slice(0, 23).replace('T', ' '), to.slice(0, 23).replace('T', ' ')]);
     const ms: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const ctx: GatewayContext = { requestId: randomUUID(), caller, loaders: createLoaders(store.ds), ds: store.ds, requestTime: now(), headers: new Map() };
-      ctx.disclosure = new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false);
+      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds });
+      ctx.request.declare(new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false));
       const t = process.hrtime.bigint();
       const r = await execute({ schema, document, contextValue: ctx, variableValues: { c: clientId, from, to } });
       if (r.errors?.length) throw new Error(JSON.stringify(r.errors));

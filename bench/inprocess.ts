@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DocumentNode, execute, ExecutionResult, GraphQLSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
 import { createAudit, Audit } from '../src/audit';
+import { declarePurpose } from '../src/callers/purpose';
 import { Caller, ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
-import { declarePurpose } from '../src/enforcement/declare-purpose';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
-import type { GatewayContext } from '../src/graphql/context';
+import { GatewayContext, gatewayContext, RequestState } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
@@ -57,11 +57,11 @@ function documentsDir(): string {
 
 /** Every variant reads the rows of the workload's purpose scope (SPEC §11), so that A, B and C serve the same rows. */
 function context(ds: BenchStore['ds'], p: Prepared, env: Env): GatewayContext {
-  const declared = declarePurpose(p.operation, p.w.variables, new Map(), p.caller, env.policy)!;
+  const declared = declarePurpose(env.policy, p.caller, { headers: new Map(), operation: p.operation, variables: p.w.variables })!;
   const scope = rowScope([scopeOf(env.policy, declared.purpose)], p.caller, declared.caseRef);
   const loaders = createLoaders(ds);
   loaders.useScope(scope);
-  return { requestId: randomUUID(), caller: p.caller, loaders, ds, requestTime: now(), headers: new Map() };
+  return gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller: p.caller, loaders, ds });
 }
 
 /** Runs one operation as a variant: the enforced ones declare the purpose, execute, and (A, S, J) commit the audit. */
@@ -70,9 +70,9 @@ async function runOnce(v: Variant, p: Prepared, env: Env, explain = false): Prom
   if (v === 'B' || v === 'C') {
     return { result: (await execute({ schema: v === 'B' ? env.base : env.plain, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult };
   }
-  const declared = declarePurpose(p.operation, p.w.variables, ctx.headers, p.caller, env.policy)!;
+  const declared = declarePurpose(env.policy, p.caller, { headers: ctx.request.headers, operation: p.operation, variables: p.w.variables })!;
   const d = new Disclosure(ctx.requestId, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.requestTime, explain);
-  ctx.disclosure = d;
+  ctx.request.declare(d);
   const result = (v === 'J' || v === 'JE'
     ? await env.jit.execute(p.w.file, p.document, undefined, ctx, p.w.variables)
     : await execute({ schema: v === 'S' ? env.shield : env.enforced, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult;

@@ -38,7 +38,7 @@ export class CompiledDocuments {
 
   /** Executes as graphql-js `execute` would, with the same context (its disclosure decides the purpose). */
   execute(documentKey: string, document: DocumentNode, operationName: string | undefined, ctx: GatewayContext, variables: Record<string, unknown> | undefined): Promise<ExecutionResult> | ExecutionResult {
-    const compiled = this.compiled(documentKey, document, operationName, ctx.disclosure?.purpose ?? '');
+    const compiled = this.compiled(documentKey, document, operationName, ctx.request.disclosure?.purpose ?? '');
     if (!isCompiledQuery(compiled)) return compiled;
     return compiled.query(undefined, ctx, variables ?? {});
   }

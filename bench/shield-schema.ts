@@ -74,7 +74,7 @@ function somePurposeMasks(policy: CompiledPolicy, meta: SensitiveField): boolean
 /** The permission rule of one field: decide, note the decision for the audit, and report a denial as an error. */
 function policyRule(policy: CompiledPolicy, meta: SensitiveField): IRule {
   return rule(`policy:${meta.typeName}.${meta.fieldName}`, { cache: 'no_cache' })(async (row: SubjectRow, _args, ctx: GatewayContext, info: GraphQLResolveInfo) => {
-    const d = ctx.disclosure;
+    const d = ctx.request.disclosure;
     if (!d) return gatewayError('PURPOSE_REQUIRED', 'Declare a purpose to read personal fields');
     const { subjectId, facts } = await factsOf(row, meta, ctx, d);
     const category = categoryOf(meta, row);
@@ -91,7 +91,7 @@ function policyRule(policy: CompiledPolicy, meta: SensitiveField): IRule {
 function maskMiddleware(policy: CompiledPolicy, secret: string, meta: SensitiveField): IMiddlewareFunction {
   return async (resolve, row: SubjectRow, args, ctx: GatewayContext, info) => {
     const value = await resolve(row, args, ctx, info);
-    const d = ctx.disclosure!;
+    const d = ctx.request.disclosure!;
     const { facts } = await factsOf(row, meta, ctx, d);
     const decision = decideField(policy, d.purpose, categoryOf(meta, row), facts);
     return decision.decision === 'MASK' ? applyMask(decision.mask!, value, { secret, clientId: d.clientId }) : value;

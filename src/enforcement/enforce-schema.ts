@@ -54,7 +54,7 @@ export function enforceSchema(schema: GraphQLSchema, options: EnforcementOptions
     };
 
     return (row, args, ctx, info) => {
-      const d = ctx.disclosure;
+      const d = ctx.request.disclosure;
       // The purpose plugin refuses such operations before execution; this is the last line.
       if (!d) throw gatewayError('PURPOSE_REQUIRED', 'Declare a purpose to read personal fields');
       const subjectId = isUser ? row.id : row.userId!;

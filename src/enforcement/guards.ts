@@ -8,7 +8,7 @@ import type { Disclosure } from './disclosure';
  * anyone who did not declare that purpose (or lacks the role) gets FORBIDDEN.
  */
 export function requirePurpose(ctx: GatewayContext, purpose: string, role?: 'auditor'): Disclosure {
-  const d = ctx.disclosure;
+  const d = ctx.request.disclosure;
   if (!d || d.purpose !== purpose || (role && ctx.caller.role !== role)) {
     throw gatewayError('FORBIDDEN', `This field is only for clients${role ? ` with role "${role}"` : ''} declaring purpose "${purpose}"`);
   }

@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { declarePurpose } from '../callers/purpose';
 import { gatewayError } from '../errors';
 import type { GatewayContext } from '../graphql/context';
 import type { CompiledPolicy } from '../policy';
-import { declarePurpose } from './declare-purpose';
 import { Disclosure } from './disclosure';
 import { selectsPersonalField } from './personal-selection';
 import { CaseLookup, requestScope } from './row-scope';
@@ -16,24 +16,26 @@ export interface PurposePluginDeps {
 }
 
 /**
- * Before execution: the operation's purpose is declared and accepted, or the operation is
- * refused whole (no `data`). An operation without a purpose may run only if it selects no
- * personal field. Either way, the request's row scope (SPEC §11) is decided here.
+ * Before execution: the operation's purpose is declared and accepted (callers/purpose.ts), or the
+ * operation is refused whole (no `data`). An accepted purpose's disclosure is declared, once, on
+ * the request's state (`ctx.request`). An operation without a purpose may run only if it selects
+ * no personal field. Either way, the request's row scope (SPEC §11) is decided here.
  */
 export function purposePlugin({ policy, fields, cases }: PurposePluginDeps): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue: ctx, operation, document, request, schema }) {
+        async didResolveOperation({ contextValue, operation, document, request: { variables }, schema }) {
           if (!operation) return; // Apollo has already refused a document without a runnable operation.
-          const declared = declarePurpose(operation, request.variables ?? {}, ctx.headers, ctx.caller, policy);
+          const { request, caller, loaders } = contextValue;
+          const declared = declarePurpose(policy, caller, { headers: request.headers, operation, variables: variables ?? {} });
           if (declared) {
-            ctx.loaders.useScope(await requestScope(policy, ctx.caller, declared, ctx.requestTime, cases));
-            ctx.disclosure = new Disclosure(ctx.requestId, ctx.caller.id, declared.purpose, declared.basis, declared.caseRef, policy, ctx.requestTime, ctx.headers.get('x-explain') === '1');
+            loaders.useScope(await requestScope(policy, caller, declared, request.at, cases));
+            request.declare(new Disclosure(request.id, caller.id, declared.purpose, declared.basis, declared.caseRef, policy, request.at, request.headers.get('x-explain') === '1'));
           } else if (selectsPersonalField(schema, document, operation, fields)) {
             throw gatewayError('PURPOSE_REQUIRED', 'This operation selects personal fields: declare why, with @purpose(name: "…") or the X-Purpose header');
           } else {
-            ctx.loaders.useScope(await requestScope(policy, ctx.caller, null, ctx.requestTime, cases));
+            loaders.useScope(await requestScope(policy, caller, null, request.at, cases));
           }
         },
       };
@@ -65,7 +67,7 @@ export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<G
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue: ctx, response }) {
-          const d = ctx.disclosure;
+          const d = ctx.request.disclosure;
           if (!d || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           d.close();

@@ -1,10 +1,11 @@
 import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
+import type { DeclaredPurpose } from '../callers/purpose';
 import type { Caller } from '../callers/registry';
 import { gatewayError } from '../errors';
 import type { GatewayContext } from '../graphql/context';
 import { rowId } from '../graphql/context';
 import type { ScopedEntity } from '../loaders/scope-sql';
-import { caseValidFor, CaseFacts, CompiledPolicy, isUnrestricted, Purpose, registeredScopes, rowScope, RowScope, scopeOf } from '../policy';
+import { caseValidFor, CaseFacts, CompiledPolicy, isUnrestricted, registeredScopes, rowScope, RowScope } from '../policy';
 
 /** Reads a registered legal case (null when none has that reference). */
 export type CaseLookup = (caseRef: string) => Promise<CaseFacts | null>;
@@ -14,9 +15,9 @@ export type CaseLookup = (caseRef: string) => Promise<CaseFacts | null>;
  * the declared case, which must be registered, open, unexpired and for that purpose, or the
  * whole operation is refused with CASE_UNKNOWN. Without one: any scope the client could declare.
  */
-export async function requestScope(policy: CompiledPolicy, caller: Caller, declared: { purpose: Purpose; caseRef: string | null } | null, at: Date, cases: CaseLookup): Promise<RowScope> {
+export async function requestScope(policy: CompiledPolicy, caller: Caller, declared: DeclaredPurpose | null, at: Date, cases: CaseLookup): Promise<RowScope> {
   if (!declared) return rowScope(registeredScopes(policy, caller.purposes), caller, null);
-  const scope = scopeOf(policy, declared.purpose);
+  const { scope } = declared;
   if (scope !== 'case') return rowScope([scope], caller, null);
   const found = declared.caseRef === null ? null : await cases(declared.caseRef);
   if (!caseValidFor(found, declared.purpose, at)) {
@@ -56,7 +57,7 @@ export function scopeSingleRow(meta: SingleRowField, resolve: GraphQLFieldResolv
     const entityId = String(asked).slice(0, 64);
     const n = rowId(entityId);
     const subjectId = n === null ? undefined : ctx.loaders.hiddenSubject(meta.entity, n);
-    ctx.disclosure?.noteOutOfScope(meta.entity, entityId, subjectId ?? null, info);
+    ctx.request.disclosure?.noteOutOfScope(meta.entity, entityId, subjectId ?? null, info);
     throw gatewayError('OUT_OF_SCOPE', `No ${meta.entity} "${entityId}" in scope "${scope.label}"`, { scope: scope.label });
   };
   return (parent, args, ctx, info) => {

@@ -3,25 +3,62 @@ import type { Caller } from '../callers/registry';
 import type { Disclosure } from '../enforcement/disclosure';
 import type { Loaders } from '../loaders';
 
-/** What every resolver of one request can see. Enforcement adds its own state under `disclosure`. */
+/**
+ * One request's own state, created by whoever starts the request (the HTTP handler, the access
+ * copy, a benchmark) and handed to its code through the context. Apollo gives each operation a
+ * shallow copy of the context, so what changes during a request cannot be a field of the context
+ * (a plugin's write would stay on its copy): it lives here, shared by reference by every copy.
+ * What changes is only the disclosure, declared at most once, when the purpose is accepted.
+ */
+export class RequestState {
+  #disclosure: Disclosure | null = null;
+
+  constructor(
+    /** The request id: `X-Request-Id`, and what its audit records carry. */
+    readonly id: string,
+    /** "Today" for this request, read once from the clock (a minor's age, consent, retention). */
+    readonly at: Date,
+    /** Request headers, lower-cased names. */
+    readonly headers: ReadonlyMap<string, string>,
+  ) {}
+
+  /** The disclosure of the accepted purpose; null before, and for operations that declare none. */
+  get disclosure(): Disclosure | null {
+    return this.#disclosure;
+  }
+
+  /** Once, when the request's purpose is accepted (enforcement/plugin.ts); a second declaration is a bug. */
+  declare(disclosure: Disclosure): void {
+    if (this.#disclosure) throw new Error(`request ${this.id}: a disclosure is already declared`);
+    if (disclosure.requestId !== this.id) throw new Error(`request ${this.id}: the disclosure is for request ${disclosure.requestId}`);
+    this.#disclosure = disclosure;
+  }
+}
+
+/** What every resolver of one request can see; nothing of it is reassigned during the request. */
 export interface GatewayContext {
-  readonly requestId: string;
+  /** This request's state (its disclosure among it): the same object in every copy of the context. */
+  readonly request: RequestState;
   readonly caller: Caller;
   readonly loaders: Loaders;
   readonly ds: DataSource;
-  /** "Today" for this request, read once from the clock (a minor's age). */
+  /** request.id, kept flat for the resolvers that read it. */
+  readonly requestId: string;
+  /** request.at, kept flat for the resolvers that read it. */
   readonly requestTime: Date;
-  /** Request headers, lower-cased names. */
-  readonly headers: ReadonlyMap<string, string>;
-  /** Set once the operation's purpose is declared and accepted; absent for operations without one. */
-  disclosure?: Disclosure;
   /**
    * Set by the HTTP handler that writes the response: the disclosure plugin hands it the audit
    * commit under way (true once durable, false if it failed) instead of waiting for it itself,
    * so that the response is serialised while the commit runs; the handler sends nothing before
    * it settles, and only AUDIT_UNAVAILABLE if it failed. Without it, the plugin waits.
    */
-  holdResponseFor?: (committed: Promise<boolean>) => void;
+  readonly holdResponseFor?: (committed: Promise<boolean>) => void;
+}
+
+/** A request's context: the flat `requestId` and `requestTime` are taken from `request`, so that they cannot disagree with it. */
+export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'holdResponseFor'>): GatewayContext {
+  const { request } = parts;
+  return { ...parts, requestId: request.id, requestTime: request.at };
 }
 
 /** A GraphQL ID argument as a row id; anything that is not one simply matches no row. */

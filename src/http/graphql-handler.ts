@@ -7,7 +7,7 @@ import { bearerKey } from '../callers/keys';
 import type { Caller, ClientRegistry } from '../callers/registry';
 import type { ErrorCode } from '../errors';
 import { now } from '../clock';
-import type { GatewayContext } from '../graphql/context';
+import { GatewayContext, gatewayContext, RequestState } from '../graphql/context';
 import { AUDIT_UNAVAILABLE } from '../enforcement/plugin';
 import { createLoaders } from '../loaders';
 import { log } from '../log';
@@ -95,24 +95,23 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     }
     body = pre.body;
 
-    const requestId = randomUUID();
     const headers = new Map<string, string>();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const context: GatewayContext = {
-      requestId,
-      caller,
-      loaders: createLoaders(deps.ds),
-      ds: deps.ds,
-      requestTime: now(),
-      headers,
-    };
+    const request = new RequestState(randomUUID(), now(), headers);
+    const requestId = request.id;
 
     // The audit commit of the response's records, once the disclosure plugin has started it:
     // the response is serialised meanwhile, and no byte of it is written before it is durable.
     let committed: Promise<boolean> | undefined;
-    context.holdResponseFor = (c) => {
-      committed = c;
-    };
+    const context = gatewayContext({
+      request,
+      caller,
+      loaders: createLoaders(deps.ds),
+      ds: deps.ds,
+      holdResponseFor: (c) => {
+        committed = c;
+      },
+    });
 
     const result = await deps.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },

@@ -6,8 +6,7 @@ import { Caller, ClientRegistry } from '../callers/registry';
 import { now } from '../clock';
 import { Client, Consent, SubjectRequest, User } from '../db/entities';
 import { Disclosure, ExplainEntry } from '../enforcement/disclosure';
-import { toIso } from '../graphql/context';
-import type { GatewayContext } from '../graphql/context';
+import { gatewayContext, RequestState, toIso } from '../graphql/context';
 import { createLoaders } from '../loaders';
 import { listErasureNotices } from '../onboarding/erasure-notices';
 import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose } from '../policy';
@@ -231,7 +230,8 @@ async function readSubject(deps: AccessCopyDeps, caller: Caller, userId: number,
   const d = new Disclosure(requestId, caller.id, purpose.purpose, purpose.basis, null, policy, at, true);
   const loaders = createLoaders(ds);
   loaders.useScope(rowScope(['all'], caller, null)); // account's scope (SPEC §11)
-  const ctx: GatewayContext = { requestId, caller, loaders, ds, requestTime: at, headers: new Map(), disclosure: d };
+  const ctx = gatewayContext({ request: new RequestState(requestId, at, new Map()), caller, loaders, ds });
+  ctx.request.declare(d);
   const run = async (operationName: string, variables: Record<string, unknown>) =>
     checked((await execute({ schema, document, operationName, variableValues: variables, contextValue: ctx })) as ExecutionResult);
 

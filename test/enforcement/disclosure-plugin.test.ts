@@ -27,7 +27,7 @@ async function run(commit: DisclosureCommit, extra: Partial<GatewayContext> = {}
   const server = new ApolloServer<GatewayContext>({ typeDefs, resolvers, plugins: [disclosurePlugin(commit)] });
   await server.start();
   try {
-    const contextValue = { disclosure: fakeDisclosure(), ...extra } as unknown as GatewayContext;
+    const contextValue = { request: { disclosure: fakeDisclosure() }, ...extra } as unknown as GatewayContext;
     return await server.executeOperation({ query: '{ phone }' }, { contextValue });
   } finally {
     await server.stop();

@@ -55,8 +55,9 @@ export class ConsentResolver {
     const user = userId === null ? null : await ctx.ds.getRepository(User).findOne({ where: { id: userId } });
     if (!user) throw badInput(`No user ${JSON.stringify(String(input.userId).slice(0, 32))}`, { argument: 'userId' });
     if (user.erasedAt) throw badInput(`User ${user.id} is erased`, { argument: 'userId' });
-    const resolved = resolvePurpose(ctx.disclosure!.policy, input.purpose);
-    if (!resolved.ok || !isConsentBased(ctx.disclosure!.policy, resolved.purpose)) {
+    const { policy } = requirePurpose(ctx, 'account');
+    const resolved = resolvePurpose(policy, input.purpose);
+    if (!resolved.ok || !isConsentBased(policy, resolved.purpose)) {
       throw badInput(`"${input.purpose.slice(0, 64)}" is not a purpose that rests on consent`, { argument: 'purpose' });
     }
     const clientId = input.clientId ?? null;

@@ -22,7 +22,7 @@ export class OnboardingCheckResolver {
     const { caller } = ctx;
     let client: { id: string; purposes: readonly string[] } = caller;
     if (clientId != null && clientId !== caller.id) {
-      if (caller.role !== 'auditor' || ctx.disclosure?.purpose !== 'audit.review') {
+      if (caller.role !== 'auditor' || ctx.request.disclosure?.purpose !== 'audit.review') {
         throw gatewayError('FORBIDDEN', 'A client checks operations for itself; only an auditor declaring "audit.review" may name another client');
       }
       const named = await new ClientRegistry(ctx.ds, 0).get(clientId);

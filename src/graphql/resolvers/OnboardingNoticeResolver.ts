@@ -10,7 +10,7 @@ function toNotice(n: NoticeRow, today: Date): ErasureNotice {
   return { id: n.id, subjectId: n.userId, clientId: n.clientId, status: n.status, openedAt: toIso(n.openedAt) ?? '', acknowledgedAt: toIso(n.acknowledgedAt), ageDays: ageDays(n, today) };
 }
 
-const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.disclosure?.purpose === 'audit.review';
+const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.request.disclosure?.purpose === 'audit.review';
 
 /**
  * Erasure notices (SPEC §10): a recipient sees and acknowledges its own; an auditor declaring

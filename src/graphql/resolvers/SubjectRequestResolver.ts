@@ -14,7 +14,7 @@ import {
   CloseSubjectRequestInput, CorrectionNotice, CorrectionNoticeStatus, CorrectSubjectInput, OpenSubjectRequestInput, SubjectRequest, SubjectRequestFilter,
 } from '../types/SubjectRequest';
 
-const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.disclosure?.purpose === 'audit.review';
+const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.request.disclosure?.purpose === 'audit.review';
 
 /** Requests as the API shows them, with their history (one query for all). */
 async function toRequests(ctx: GatewayContext, rows: RequestRow[]): Promise<SubjectRequest[]> {
