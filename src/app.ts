@@ -6,6 +6,7 @@ import { createAudit, Audit, RequestActivity } from './audit';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
 import { openStore } from './db/data-source';
+import { recordPolicyVersion } from './db/entities/PolicyVersion';
 import type { GatewayContext } from './graphql/context';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
 import { enforceSchema } from './enforcement/enforce-schema';
@@ -68,10 +69,18 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const ds = options.ds ?? (await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile }));
   const ownsStore = !options.ds;
   const registry = new ClientRegistry(ds, config.clientCacheMs);
-  const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
+  const policyDoc = loadPolicy(config.policyFile ?? defaultPolicyPath());
+  const policy = compilePolicy(policyDoc);
   const baseSchema = buildGatewaySchema();
   const fields = sensitiveFields(baseSchema);
   checkSchemaAgainstPolicy(fields, policy);
+  // Once the policy is known to be valid: the version it stamps must name one content only (POLICY_VERSION_CHANGED otherwise).
+  try {
+    if (await recordPolicyVersion(ds, policy, policyDoc.file)) log.info({ policyVersion: policy.version, file: policyDoc.file }, 'policy version recorded in the ledger');
+  } catch (e) {
+    if (ownsStore) await ds.destroy().catch(() => undefined);
+    throw e;
+  }
   const unenforced = options.benchmarkWithoutEnforcement === true;
   const schema = unenforced ? baseSchema : enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
   const activity = new RequestActivity();

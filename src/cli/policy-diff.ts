@@ -3,10 +3,11 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { ClientRegistry } from '../callers/registry';
+import { policyLedger } from '../db/entities/PolicyVersion';
 import { loadCheckContext } from '../onboarding/check-context';
 import { diffPolicies } from '../onboarding/policy-diff';
 import { PolicyImpact, replayAudit } from '../onboarding/policy-impact';
-import { policyReport } from '../onboarding/policy-report';
+import { policyReport, policyWarnings } from '../onboarding/policy-report';
 import { compilePolicy, loadPolicy } from '../policy';
 import { runCli, withStore } from './store';
 
@@ -15,6 +16,8 @@ export interface PolicyDiffCliDeps {
   out: (text: string) => void;
   /** Where the --impact progress bar goes (stderr); null for none. */
   progress: NodeJS.WritableStream | null;
+  /** Where warnings go besides the report (stderr); default: stderr. */
+  warn?: (text: string) => void;
 }
 
 function positive(v: string): number {
@@ -57,7 +60,11 @@ export function policyDiffProgram(deps: PolicyDiffCliDeps): Command {
             bar?.stop();
           }
         }
-        deps.out(policyReport({ diff, before, after, files: { old: oldFile, new: newFile }, clients, impact }));
+        // A version that would lie (reused for other content, here or in this store's ledger) is flagged at the top and on stderr.
+        const ledger = await policyLedger(ds);
+        const warn = deps.warn ?? ((t: string) => void process.stderr.write(t));
+        for (const w of policyWarnings({ diff, before, after, ledger })) warn(`policy:diff: ${w.replace(/`/g, '')}\n`);
+        deps.out(policyReport({ diff, before, after, files: { old: oldFile, new: newFile }, clients, impact, ledger }));
       });
     });
 }

@@ -8,6 +8,7 @@ import { enforceSchema } from '../enforcement/enforce-schema';
 import { checkSchemaAgainstPolicy, sensitiveFields } from '../enforcement/sensitive-fields';
 import { rowId } from '../graphql/context';
 import { buildGatewaySchema } from '../graphql/schema';
+import { PolicyVersionChangedError, recordPolicyVersion } from '../db/entities/PolicyVersion';
 import { compilePolicy, defaultPolicyPath, loadPolicy } from '../policy';
 import { AccessCopyError, buildAccessCopy, copyClient, copyCounts, DEFAULT_COPY_CLIENT, describeCounts } from '../rights/access-copy';
 import { RightsError } from '../rights/errors';
@@ -51,6 +52,8 @@ const program = new Command('subject:copy')
     let done = false;
     try {
       await withStore(async (ds) => {
+        // Its audit records carry the policy's version: the store's ledger must know it, as for a gateway.
+        await recordPolicyVersion(ds, policy, config.policyFile ?? defaultPolicyPath());
         const audit = createAudit(ds);
         try {
           const caller = await copyClient(ds, policy, o.client);
@@ -76,7 +79,7 @@ runCli(async () => {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    const code = e instanceof RightsError || e instanceof AccessCopyError || e instanceof OutputError ? e.code : e instanceof ConfigError ? 'CONFIG' : 'INTERNAL';
+    const code = e instanceof RightsError || e instanceof AccessCopyError || e instanceof OutputError || e instanceof PolicyVersionChangedError ? e.code : e instanceof ConfigError ? 'CONFIG' : 'INTERNAL';
     process.stderr.write(`error [${code}]: ${(e as Error)?.message ?? String(e)}\n`);
     process.exitCode = 1;
   }

@@ -40,8 +40,14 @@ export interface ScopeChange {
 }
 
 export interface PolicyDiff {
+  /** The versions as records are stamped with them: declared version and content hash, `2026-12-02.1+3f9a2c1d`. */
   readonly oldVersion: string;
   readonly newVersion: string;
+  /** The versions the files declare, `2026-12-02.1`. */
+  readonly oldDeclared: string;
+  readonly newDeclared: string;
+  /** Both files declare one version but their contents differ: one of them must get a new version. */
+  readonly versionReused: boolean;
   readonly purposes: readonly PurposeChange[];
   /** Purposes declarable under both policies whose scope changes, in the new policy's order. */
   readonly scopes: readonly ScopeChange[];
@@ -123,5 +129,9 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Pol
       if (change) cells.push({ purpose, category, change, old: a, new: b });
     }
   }
-  return { oldVersion: before.version, newVersion: after.version, purposes: purposeChanges(before, after), scopes: scopeChanges(before, after), cells };
+  return {
+    oldVersion: before.version, newVersion: after.version, oldDeclared: before.declaredVersion, newDeclared: after.declaredVersion,
+    versionReused: before.declaredVersion === after.declaredVersion && before.hash !== after.hash,
+    purposes: purposeChanges(before, after), scopes: scopeChanges(before, after), cells,
+  };
 }

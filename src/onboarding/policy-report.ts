@@ -10,6 +10,8 @@ export interface ReportInput {
   /** Registered clients: who is affected by each purpose's changes. */
   readonly clients: readonly { readonly id: string; readonly purposes: readonly string[] }[];
   readonly impact?: { readonly days: number; readonly result: PolicyImpact };
+  /** The store's policy ledger, declared version → content hash (src/db/entities/PolicyVersion.ts), when one was read. */
+  readonly ledger?: ReadonlyMap<string, string>;
 }
 
 const code = (s: string) => `\`${s}\``;
@@ -29,6 +31,31 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 /**
+ * What makes a version lie, found before release (issue #22): both files declaring one version
+ * for different contents, or a file whose declared version the store's ledger holds with other
+ * content (the gateway would refuse to start with the new one; the old one is not what ran
+ * under its version). Markdown, one sentence each; the CLI also writes them on stderr.
+ */
+export function policyWarnings(input: Pick<ReportInput, 'diff' | 'before' | 'after' | 'ledger'>): string[] {
+  const { diff, before, after, ledger } = input;
+  const out: string[] = [];
+  if (diff.versionReused) {
+    out.push(`⚠ both files declare version ${code(diff.newDeclared)} but their contents differ (hashes ${code(before.hash)} / ${code(after.hash)}): bump the version.`);
+  }
+  const recordedNew = ledger?.get(after.declaredVersion);
+  if (recordedNew !== undefined && recordedNew !== after.hash) {
+    out.push(`⚠ version ${code(after.declaredVersion)} is recorded in this store's policy ledger with hash ${code(recordedNew)}, but the new file hashes to ${code(after.hash)}: ` +
+      'the gateway would refuse to start with it (POLICY_VERSION_CHANGED): bump the version.');
+  }
+  const recordedOld = ledger?.get(before.declaredVersion);
+  if (before.declaredVersion !== after.declaredVersion && recordedOld !== undefined && recordedOld !== before.hash) {
+    out.push(`⚠ version ${code(before.declaredVersion)} is recorded in this store's policy ledger with hash ${code(recordedOld)}, but the old file hashes to ${code(before.hash)}: ` +
+      'it is not the policy the gateway ran under that version, so this diff is not against what is live.');
+  }
+  return out;
+}
+
+/**
  * The review of a policy change as Markdown, fit for the notice that the privacy policy's
  * amendment clause (its §9) requires before a widening change.
  */
@@ -37,9 +64,12 @@ export function policyReport(input: ReportInput): string {
   const widens = diff.cells.filter((c) => c.change === 'widens').length;
   const narrows = diff.cells.filter((c) => c.change === 'narrows').length;
   const masks = diff.cells.filter((c) => c.change === 'changes mask').length;
+  const warnings = policyWarnings(input);
+  // The title names the declared versions; the table, the versions records are stamped with (declared + content hash).
   const out: string[] = [
-    `# Policy change: ${code(diff.oldVersion)} → ${code(diff.newVersion)}`,
+    `# Policy change: ${code(diff.oldDeclared)} → ${code(diff.newDeclared)}`,
     '',
+    ...warnings.flatMap((w) => [`> ${w}`, '']),
     ...table(['', 'file', 'version'], [['old', code(input.files.old), code(diff.oldVersion)], ['new', code(input.files.new), code(diff.newVersion)]]),
     '',
     `**${count(widens, 'cell')} ${widens === 1 ? 'widens' : 'widen'}, ${count(narrows, 'cell')} ${narrows === 1 ? 'narrows' : 'narrow'}, ${count(masks, 'cell')} ${masks === 1 ? 'changes' : 'change'} mask.**`,

@@ -1,3 +1,4 @@
+import { policyFingerprint, stampedVersion } from './fingerprint';
 import type { PolicyDocument, PurposeDefinition } from './load';
 import type { Scope } from './scope';
 import type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
@@ -90,7 +91,16 @@ export interface RetentionRule {
 
 /** A policy ready for per-field decisions: every declarable purpose × category is a lookup. */
 export interface CompiledPolicy {
+  /**
+   * What disclosures and audit records carry: the declared version and the fingerprint of the
+   * policy's content, `2026-12-02.1+3f9a2c1d`, so that a file edited without a new version
+   * cannot pass for the one reviewed under it.
+   */
   readonly version: string;
+  /** The `version:` the file declares, `2026-12-02.1`. */
+  readonly declaredVersion: string;
+  /** policyFingerprint of the document: 8 hex characters of the SHA-256 of its canonical form. */
+  readonly hash: string;
   /** Retention periods by category (SPEC §7). */
   readonly retention: Lookup<RetentionRule>;
   /** Declarable purposes, in file order. */
@@ -157,8 +167,11 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
     );
   }
 
+  const hash = policyFingerprint(doc);
   return Object.freeze({
-    version: doc.version,
+    version: stampedVersion(doc.version, hash),
+    declaredVersion: doc.version,
+    hash,
     retention: lookup(doc.retention.map((r) => {
       const [entity, field] = r.from.split('.');
       return [r.category, Object.freeze({ category: r.category as Category, days: r.days, entity, field, ms: r.days * 86_400_000 })] as const;
@@ -243,9 +256,9 @@ export type PurposeJudgement =
 
 /**
  * The one place that orders the purpose checks every entry point shares (the request path,
- * checkOperation, GET /schema.graphql): PURPOSE_UNKNOWN before PURPOSE_NOT_PERMITTED. What comes
- * before (a conflict between two declarations) and after (a case reference) depends on where
- * the purpose came from, so each caller adds it.
+ * checkOperation, GET /schema.graphql): PURPOSE_UNKNOWN before PURPOSE_NOT_PERMITTED. The checks
+ * around it (a conflict between two declarations before, a case reference after) are in
+ * src/callers/purpose.ts, which reads every declaration.
  */
 export function judgePurpose(policy: CompiledPolicy, name: string, clientPurposes: readonly string[]): PurposeJudgement {
   const resolved = resolvePurpose(policy, name);

@@ -1,6 +1,7 @@
 /** The policy layer: purposes, categories, the decision engine and masks. Pure; only loadPolicy reads a file. */
 export { CATEGORIES, LEGAL_BASES, MASK_KINDS, PURPOSES } from './vocabulary';
 export type { Category, LegalBasis, MaskKind, Purpose } from './vocabulary';
+export { FINGERPRINT_LENGTH, canonicalPolicy, parseStampedVersion, policyFingerprint, stampedVersion } from './fingerprint';
 export { PolicyValidationError, RETENTION_CLOCKS, defaultPolicyPath, loadPolicy, parsePolicy, projectRoot } from './load';
 export type { CategoryDefinition, ParseOptions, PolicyDocument, PurposeDefinition, RetentionClock, RetentionDefinition, RuleDefinition } from './load';
 export {

@@ -12,7 +12,8 @@ import { AuditWriter } from '../../src/audit/writer';
 import { createAuditStore } from '../../src/audit/store';
 import { ChainReport, listChains, verifyChains } from '../../src/audit/verify';
 import { createTestStore, TestStore } from '../helpers/store';
-import { allBatches, allRecords, disclosure, manyRecords, tamper } from './fixtures';
+import { recordPolicyVersion } from '../../src/db/entities/PolicyVersion';
+import { allBatches, allRecords, disclosure, manyRecords, policy, tamper } from './fixtures';
 
 /**
  * Tamper evidence (SPEC §6): verify walks every chain — its batches (audit_batches, the record
@@ -371,11 +372,14 @@ describe('npm run audit:verify', () => {
   test('exits 0 listing each chain when all verify; exits 1 naming the first bad record, or batch', async () => {
     const own = await createTestStore();
     try {
+      // As a gateway starting with the fixtures' policy would: its version is in the store's ledger (test/audit/verify-versions.test.ts for one that is not).
+      await recordPolicyVersion(own.ds, policy);
       const { chainId, batches, records } = await freshChain(own.ds, 20);
       const ok = await cli(own);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toContain(`chain ${chainId}: 20 records`);
       expect(ok.stdout).toMatch(/all intact/);
+      expect(ok.stdout).toContain(`policy version ${policy.version}: 2 batches, 20 records: in the ledger`);
 
       await tamper(own.ds, "UPDATE audit_events SET field = 'nickname' WHERE id = ?", [records[6].id]);
       const bad = await cli(own);

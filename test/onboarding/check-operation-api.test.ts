@@ -1,5 +1,6 @@
 import { statementCounter } from '../../src/db/statement-counter';
 import { log } from '../../src/log';
+import { defaultPolicyPath, loadPolicy, policyFingerprint } from '../../src/policy';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
 /** SPEC §10 checkOperation over HTTP: who may check for whom, and what the operations log keeps. */
@@ -15,13 +16,16 @@ const CHECK = `query Check($document: String!, $purpose: String, $clientId: ID) 
 }`;
 const PAY = `query Pay @purpose(name: "service.payment") { user(id: 1) { phone paymentAccounts { accountNo } } }`;
 
+/** The version checks are made under: declared version + content hash of the policy the gateway runs. */
+const POLICY_VERSION = `2026-12-02.1+${policyFingerprint(loadPolicy(defaultPolicyPath()))}`;
+
 const check = (key: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) => gw.gql(key, CHECK, { variables, headers });
 
 it('a client checks for itself, named or not', async () => {
   for (const clientId of [undefined, 'pay-alipay']) {
     const r = await check(KEYS.alipay, { document: PAY, clientId });
     expect(r.status).toBe(200);
-    expect(r.body.data.checkOperation).toMatchObject({ valid: true, purpose: 'service.payment', scope: 'provider', policyVersion: '2026-12-02.1', errors: [], operations: [{ name: 'Pay', type: 'query', purpose: 'service.payment', scope: 'provider', rejection: null }] });
+    expect(r.body.data.checkOperation).toMatchObject({ valid: true, purpose: 'service.payment', scope: 'provider', policyVersion: POLICY_VERSION, errors: [], operations: [{ name: 'Pay', type: 'query', purpose: 'service.payment', scope: 'provider', rejection: null }] });
     expect(r.body.data.checkOperation.fields).toEqual([
       { operation: 'Pay', path: 'user.phone', field: 'User.phone', category: 'contact.phone', decision: 'DENY', mask: null, reason: 'PURPOSE_FORBIDS', basis: 'contract', rule: 'service.payment/contact.phone', conditions: [], includedIf: [], when: null },
       { operation: 'Pay', path: 'user.paymentAccounts.*.accountNo', field: 'PaymentAccount.accountNo', category: 'financial.account', decision: 'MASK', mask: 'ACCOUNT', reason: 'POLICY_MASKS', basis: 'contract', rule: 'service.payment/financial.account', conditions: ['OUT_OF_SCOPE', 'SUBJECT_ERASED'], includedIf: [], when: 'provider != BANK_CARD' },

@@ -1,4 +1,5 @@
 import { buildSchema } from 'graphql';
+import { defaultPolicyPath, loadPolicy, policyFingerprint } from '../../src/policy';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
 /** SPEC §10 `GET /schema.graphql`: the SDL as one client sees it for one purpose. */
@@ -39,7 +40,10 @@ describe('pay-alipay for service.payment', () => {
   });
 
   it('says who and what it is for', () => {
-    expect(sdl.split('\n')[0]).toBe('# PurposeGate schema for client "pay-alipay", purpose "service.payment" (basis contract), policy 2026-12-02.1.');
+    // The version records are stamped with: the declared one and the content hash of the file the gateway runs.
+    const hash = policyFingerprint(loadPolicy(defaultPolicyPath()));
+    expect(hash).toMatch(/^[0-9a-f]{8}$/);
+    expect(sdl.split('\n')[0]).toBe(`# PurposeGate schema for client "pay-alipay", purpose "service.payment" (basis contract), policy 2026-12-02.1+${hash}.`);
   });
 
   it.each([

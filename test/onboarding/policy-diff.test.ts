@@ -47,14 +47,15 @@ afterAll(async () => {
   restoreClock?.();
 });
 
-async function policyDiff(...args: string[]): Promise<{ out: string; progress: string }> {
+async function policyDiff(...args: string[]): Promise<{ out: string; progress: string; warned: string }> {
   let out = '';
   let progress = '';
+  let warned = '';
   const sink = { write: (chunk: string) => ((progress += chunk), true), isTTY: false } as unknown as NodeJS.WritableStream;
-  const program = policyDiffProgram({ withStore: (fn) => fn(store.ds), out: (t) => void (out += t), progress: sink });
+  const program = policyDiffProgram({ withStore: (fn) => fn(store.ds), out: (t) => void (out += t), progress: sink, warn: (t) => void (warned += t) });
   program.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'policy:diff', ...args]);
-  return { out, progress };
+  return { out, progress, warned };
 }
 
 const WIDENS = '| `service.payment` | `contact.phone` | **widens** | DENY | MASK PHONE | `pay-alipay`, `pay-unionpay`, `pay-wechat` |';
@@ -72,6 +73,21 @@ describe('the diff', () => {
     // No scope changes: no scope section.
     expect(out).not.toContain('## Scopes');
     expect(out).not.toMatch(/scopes? (widen|narrow)/);
+  });
+
+  it('titles the declared versions; its table gives the versions records are stamped with (declared + content hash)', async () => {
+    const { out, warned } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'));
+    const [old, neu] = [CURRENT, path.join(dir, 'proposed.yaml')].map((f) => compilePolicy(loadPolicy(f)));
+    expect(out.split('\n').slice(0, 6)).toEqual([
+      '# Policy change: `2026-12-02.1` → `2026-12-03.1`',
+      '',
+      '|  | file | version |',
+      '|---|---|---|',
+      `| old | \`${CURRENT}\` | \`2026-12-02.1+${old.hash}\` |`,
+      `| new | \`${path.join(dir, 'proposed.yaml')}\` | \`2026-12-03.1+${neu.hash}\` |`,
+    ]);
+    expect(out).not.toContain('⚠');
+    expect(warned).toBe('');
   });
 
   it('says so when nothing changes, and asks for no notice', async () => {
@@ -106,6 +122,68 @@ describe('the diff', () => {
     ]);
     // research.open inherits research's scope; a purpose added or removed is no scope change.
     expect(diff.scopes).toEqual([]);
+  });
+});
+
+describe('a version that would lie (issue #22)', () => {
+  // The proposed cells under the current version: the file was edited without a new version.
+  const unbumped = () => {
+    const f = path.join(dir, 'unbumped.yaml');
+    writeFileSync(f, proposed.replace(/^version: .*$/m, 'version: "2026-12-02.1"'));
+    return f;
+  };
+
+  it('warns at the top and on stderr when both files declare one version for different contents', async () => {
+    const f = unbumped();
+    const [a, b] = [CURRENT, f].map((x) => compilePolicy(loadPolicy(x)).hash);
+    expect(a).not.toBe(b);
+    const { out, warned } = await policyDiff(CURRENT, f);
+    expect(out.split('\n').slice(0, 4)).toEqual([
+      '# Policy change: `2026-12-02.1` → `2026-12-02.1`',
+      '',
+      `> ⚠ both files declare version \`2026-12-02.1\` but their contents differ (hashes \`${a}\` / \`${b}\`): bump the version.`,
+      '',
+    ]);
+    expect(warned).toBe(`policy:diff: ⚠ both files declare version 2026-12-02.1 but their contents differ (hashes ${a} / ${b}): bump the version.\n`);
+    // The review itself is still made.
+    expect(out.split('\n').filter((l) => l.startsWith('| `'))).toEqual([WIDENS, NARROWS]);
+  });
+
+  it('does not warn for one version with the same content, however the file is written', async () => {
+    const f = path.join(dir, 'recommented.yaml');
+    writeFileSync(f, current.replace('\nrules:', '\n# read again, nothing changed\nrules:'));
+    const { out, warned } = await policyDiff(CURRENT, f);
+    expect(out).not.toContain('⚠');
+    expect(warned).toBe('');
+  });
+
+  it('warns when the store\'s ledger holds a file\'s version with other content: the gateway would refuse the new file, the old one is not what ran', async () => {
+    const [old, neu] = [CURRENT, path.join(dir, 'proposed.yaml')].map((f) => compilePolicy(loadPolicy(f)));
+    await store.ds.query('INSERT INTO policy_versions (version, hash, first_seen_at, file) VALUES (?, ?, ?, ?), (?, ?, ?, ?)', [
+      '2026-12-02.1', '0badc0de', new Date('2026-11-01T00:00:00Z').toISOString().replace('T', ' ').replace('Z', ''), null,
+      '2026-12-03.1', 'feedf00d', new Date('2026-11-02T00:00:00Z').toISOString().replace('T', ' ').replace('Z', ''), null,
+    ]);
+    try {
+      const { out, warned } = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'));
+      const top = out.split('\n').slice(0, 6);
+      expect(top).toEqual([
+        '# Policy change: `2026-12-02.1` → `2026-12-03.1`',
+        '',
+        `> ⚠ version \`2026-12-03.1\` is recorded in this store's policy ledger with hash \`feedf00d\`, but the new file hashes to \`${neu.hash}\`: the gateway would refuse to start with it (POLICY_VERSION_CHANGED): bump the version.`,
+        '',
+        `> ⚠ version \`2026-12-02.1\` is recorded in this store's policy ledger with hash \`0badc0de\`, but the old file hashes to \`${old.hash}\`: it is not the policy the gateway ran under that version, so this diff is not against what is live.`,
+        '',
+      ]);
+      expect(warned.split('\n').filter(Boolean)).toEqual(top.filter((l) => l.startsWith('> ')).map((l) => `policy:diff: ${l.slice(2).replace(/`/g, '')}`));
+      // The ledger holding the versions with these very contents: nothing to say.
+      await store.ds.query('UPDATE policy_versions SET hash = ? WHERE version = ?', [old.hash, '2026-12-02.1']);
+      await store.ds.query('UPDATE policy_versions SET hash = ? WHERE version = ?', [neu.hash, '2026-12-03.1']);
+      const again = await policyDiff(CURRENT, path.join(dir, 'proposed.yaml'));
+      expect(again.out).not.toContain('⚠');
+      expect(again.warned).toBe('');
+    } finally {
+      await store.ds.query('DELETE FROM policy_versions');
+    }
   });
 });
 

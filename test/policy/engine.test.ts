@@ -288,9 +288,11 @@ describe('isConsentBased and version', () => {
     expect(isConsentBased(policy, purpose)).toBe(consent);
   });
 
-  it('carries the policy version for the audit', () => {
+  it('carries the policy version for the audit: the declared one and the content hash', () => {
     const compiled: CompiledPolicy = policy;
-    expect(compiled.version).toMatch(/^\d{4}-\d{2}-\d{2}\.\d+$/);
+    expect(compiled.declaredVersion).toMatch(/^\d{4}-\d{2}-\d{2}\.\d+$/);
+    expect(compiled.hash).toMatch(/^[0-9a-f]{8}$/);
+    expect(compiled.version).toBe(`${compiled.declaredVersion}+${compiled.hash}`);
   });
 });
 

@@ -12,11 +12,12 @@ import { LegalCase, LegalCaseSubject } from './LegalCase';
 import { Order } from './Order';
 import { OrderItem } from './OrderItem';
 import { PaymentAccount } from './PaymentAccount';
+import { PolicyVersion } from './PolicyVersion';
 import { SubjectRequest, SubjectRequestEvent } from './SubjectRequest';
 import { TrustedDocument } from './TrustedDocument';
 import { User } from './User';
 
-export { ApiKey, AppAuthorization, AuditBatch, AuditChain, AuditEvent, Client, Consent, CorrectionNotice, Device, ErasureNotice, LegalCase, LegalCaseSubject, Order, OrderItem, PaymentAccount, SubjectRequest, SubjectRequestEvent, TrustedDocument, User };
+export { ApiKey, AppAuthorization, AuditBatch, AuditChain, AuditEvent, Client, Consent, CorrectionNotice, Device, ErasureNotice, LegalCase, LegalCaseSubject, Order, OrderItem, PaymentAccount, PolicyVersion, SubjectRequest, SubjectRequestEvent, TrustedDocument, User };
 
 /** Every entity the DataSource knows; other stores (audit, documents) append theirs here. */
-export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditBatch, AuditChain, TrustedDocument, ErasureNotice, AppAuthorization, LegalCase, LegalCaseSubject, SubjectRequest, SubjectRequestEvent, CorrectionNotice];
+export const ENTITIES = [User, PaymentAccount, Order, OrderItem, Device, Consent, Client, ApiKey, AuditEvent, AuditBatch, AuditChain, TrustedDocument, ErasureNotice, AppAuthorization, LegalCase, LegalCaseSubject, SubjectRequest, SubjectRequestEvent, CorrectionNotice, PolicyVersion];
