@@ -87,8 +87,8 @@ interface RawMysqlConnection {
   stream?: { ref(): void; unref(): void };
 }
 
-/** How many times an append that failed with a deadlock (Galera: certification failure) is run again. */
-export const DEADLOCK_RETRIES = 3;
+/** How many times an append that failed with a deadlock (Galera: certification failure) is run again, after a jittered pause: a chain row updated from other nodes under load (projection, verification) can fail several attempts in a row. */
+export const DEADLOCK_RETRIES = 8;
 
 /** ER_LOCK_DEADLOCK (1213): the transaction was rolled back whole (InnoDB deadlock, or a Galera certification failure / brute-force abort). */
 export function isDeadlock(e: unknown): boolean {

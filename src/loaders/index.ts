@@ -59,29 +59,28 @@ export function createLoaders(ds: DataSource) {
   const hidden = new Map<string, number>();
 
   /**
-   * Rows by id with the request's scope decided per row: unrestricted, a plain lookup; otherwise
-   * one statement selecting each relationship's fact beside the row, for src/policy to decide.
-   * A missing id and an out-of-scope one take the same statement and come back the same (null).
+   * Rows by id with the request's scope decided per row: unrestricted, a plain lookup. Otherwise
+   * first one statement that reads only each row's id, subject and relationship facts, for
+   * src/policy to decide, then the rows in scope. A missing id and an out-of-scope one cost the
+   * same: that first statement, with one short row or none, and nothing else (SPEC §11: no
+   * difference a client can measure).
    */
-  const scopedById = async <T extends { id: number }>(e: new () => T, entity: ScopedEntity, ids: readonly number[], subjectOf: (row: T) => number): Promise<{ visible: T[] }> => {
+  const scopedById = async <T extends { id: number }>(e: new () => T, entity: ScopedEntity, ids: readonly number[]): Promise<T[]> => {
     const scope = scopeOf();
-    if (isUnrestricted(scope)) return { visible: await repo(e).findBy({ id: In([...ids]) } as never) };
+    if (isUnrestricted(scope)) return repo(e).findBy({ id: In([...ids]) } as never);
     const { columns, params } = relationshipColumns(scope, entity, 'r');
-    const qb = repo(e).createQueryBuilder('r').where('r.id IN (:...ids)', { ids: [...ids], ...params });
+    const qb = repo(e).createQueryBuilder('r').select('r.id', 'id').addSelect(entity === 'User' ? 'r.id' : 'r.user_id', 'subject')
+      .where('r.id IN (:...ids)', { ids: [...ids], ...params });
     for (const c of columns) qb.addSelect(c.sql, c.name);
-    const { raw, entities } = await qb.getRawAndEntities();
-    const factsById = new Map<number, RelationshipFacts>();
-    for (const row of raw as Record<string, unknown>[]) {
+    const visibleIds: number[] = [];
+    for (const row of (await qb.getRawMany()) as Record<string, unknown>[]) {
       const facts: Partial<Record<string, boolean>> = {};
       for (const c of columns) facts[c.relationship] = Number(row[c.name]) === 1;
-      factsById.set(Number(row.r_id), facts);
+      const id = Number(row.id);
+      if (decideScope(scope, facts as RelationshipFacts)) visibleIds.push(id);
+      else hidden.set(`${entity}:${id}`, Number(row.subject));
     }
-    const visible: T[] = [];
-    for (const row of entities) {
-      if (decideScope(scope, factsById.get(row.id) ?? {})) visible.push(row);
-      else hidden.set(`${entity}:${row.id}`, subjectOf(row));
-    }
-    return { visible };
+    return visibleIds.length ? repo(e).findBy({ id: In(visibleIds) } as never) : [];
   };
 
   const consentsByUser = new DataLoader<number, Consent[]>(async (ids) =>
@@ -102,7 +101,7 @@ export function createLoaders(ds: DataSource) {
     if (isUnrestricted(scopeOf())) return subjectById.loadMany(ids) as Promise<(User | null)[]>;
     // Only visible users become subjects: loading a hidden one's consents would be one statement
     // more than a missing id costs, a timing difference the client could measure (SPEC §11).
-    const { visible } = await scopedById(User, 'User', ids, (u) => u.id);
+    const visible = await scopedById(User, 'User', ids);
     for (const u of visible) subjectById.prime(u.id, u);
     await subjects.addUsers(visible);
     return byId(ids, visible);
@@ -121,13 +120,13 @@ export function createLoaders(ds: DataSource) {
     groupBy(ids, await withSubjects(await listOf(Device, 'Device', 'user_id', ids)), (d) => d.userId));
 
   const paymentAccountById = new DataLoader<number, PaymentAccount | null>(async (ids) =>
-    byId(ids, await withSubjects((await scopedById(PaymentAccount, 'PaymentAccount', ids, (a) => a.userId)).visible)));
+    byId(ids, await withSubjects(await scopedById(PaymentAccount, 'PaymentAccount', ids))));
 
   const orderById = new DataLoader<number, Order | null>(async (ids) =>
-    byId(ids, await withSubjects((await scopedById(Order, 'Order', ids, (o) => o.userId)).visible)));
+    byId(ids, await withSubjects(await scopedById(Order, 'Order', ids))));
 
   const deviceById = new DataLoader<number, Device | null>(async (ids) =>
-    byId(ids, await withSubjects((await scopedById(Device, 'Device', ids, (d) => d.userId)).visible)));
+    byId(ids, await withSubjects(await scopedById(Device, 'Device', ids))));
 
   const itemsByOrder = new DataLoader<number, OrderItem[]>(async (ids) =>
     groupBy(ids, await repo(OrderItem).find({ where: { orderId: In([...ids]) }, order: { id: 'ASC' } }), (i) => i.orderId));
