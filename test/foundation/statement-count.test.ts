@@ -138,6 +138,7 @@ describe('relationship scope (SPEC §11)', () => {
     }
     expect(users.filter((u: { orders: { edges: unknown[] } }) => u.orders.edges.length > 0).length).toBeGreaterThan(40);
 
+    process.stdout.write(`pay-alipay users(first: 1): ${one.reads} reads, ${one.total} statements; users(first: 50): ${fifty.reads} reads, ${fifty.total} statements\n`);
     expect(fifty.reads).toBe(one.reads);
     expect(fifty.total).toBe(one.total);
     expect(fifty.reads).toBeLessThanOrEqual(READ_BOUND);
