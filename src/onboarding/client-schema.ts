@@ -1,6 +1,7 @@
-import { getDocumentNodeFromSchema } from '@graphql-tools/utils';
+import { getDocumentNodeFromSchema, MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { DefinitionNode, GraphQLSchema, Kind, print } from 'graphql';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
+import { AUDIENCE } from '../graphql/audience';
 import type { ScopedEntity } from '../loaders/scope-sql';
 import { CellDescription, CompiledPolicy, describeCell, Purpose, resolvePurpose, Scope, SCOPE_MEANING, scopeOf } from '../policy';
 
@@ -8,6 +9,16 @@ import { CellDescription, CompiledPolicy, describeCell, Purpose, resolvePurpose,
 export interface SchemaClient {
   readonly id: string;
   readonly providers: readonly string[];
+  /** A reader's schema leaves out the auditors' fields (marked @AuditorOnly) and the types only they use. */
+  readonly role?: 'reader' | 'auditor';
+}
+
+/** The schema as a reader sees it: no auditor-only root field, and no type that only such a field reached. */
+export function readerSchema(schema: GraphQLSchema): GraphQLSchema {
+  const forAuditors = (config: { extensions?: Record<string, unknown> | null }) => config.extensions?.[AUDIENCE] === 'auditor';
+  return pruneSchema(mapSchema(schema, {
+    [MapperKind.ROOT_FIELD]: (config) => (forAuditors(config as { extensions?: Record<string, unknown> | null }) ? null : config),
+  }));
 }
 
 /** The object types whose rows the relationship scope filters (SPEC §11), each the entity of src/loaders/scope-sql.ts. */
@@ -84,7 +95,8 @@ export function clientSchemaSdl(schema: GraphQLSchema, fields: ReadonlyMap<strin
     return field ? fieldAnnotation(policy, purpose, field) : null;
   };
   const typeNote = (typeName: string): string | null => (ROW_SCOPED_TYPES.has(typeName) ? scopeAnnotation(scope, client) : null);
-  const body = getDocumentNodeFromSchema(schema).definitions.map((d) => printDefinition(d, annotate, typeNote)).join('\n\n');
+  const shown = client.role === 'auditor' ? schema : readerSchema(schema);
+  const body = getDocumentNodeFromSchema(shown).definitions.map((d) => printDefinition(d, annotate, typeNote)).join('\n\n');
   return `${header.join('\n')}\n\n${body}\n`;
 }
 
@@ -96,7 +108,7 @@ export class ClientSchemaCache {
 
   get(client: SchemaClient, purpose: Purpose, policyVersion: string, build: () => string): string {
     // The providers are part of the key: registering another one changes the `# scope:` lines.
-    const key = `${client.id}\u0000${client.providers.join(',')}\u0000${purpose}\u0000${policyVersion}`;
+    const key = `${client.id}\u0000${client.role ?? 'reader'}\u0000${client.providers.join(',')}\u0000${purpose}\u0000${policyVersion}`;
     let sdl = this.entries.get(key);
     if (sdl === undefined) {
       if (this.entries.size >= this.limit) this.entries.clear();

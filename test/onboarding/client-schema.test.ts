@@ -1,3 +1,4 @@
+import { buildGatewaySchema } from '../../src/graphql/schema';
 import { buildSchema } from 'graphql';
 import { defaultPolicyPath, loadPolicy, policyFingerprint } from '../../src/policy';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
@@ -156,4 +157,31 @@ it.each([
   const r = await schemaFor(key, purpose);
   expect(r.status).toBe(status);
   expect(JSON.parse(r.text).errors[0].extensions.code).toBe(code);
+});
+
+describe("a reader's schema leaves out what only auditors may call", () => {
+  const AUDITOR_FIELDS = ['auditEvents', 'disclosureReport', 'consoleSession', 'consoleClients', 'clientActivity', 'auditChainStatus', 'startChainVerification', 'chainVerification', 'subjectReview', 'createRecordsDownload', 'registerCase', 'closeCase', 'legalCases'];
+  const field = (name: string) => new RegExp(`^  ${name}[(:]`, 'm');
+
+  it('pay-alipay sees none of the auditor-only root fields, nor the types only they return', async () => {
+    const r = await schemaFor(KEYS.alipay, 'service.payment');
+    expect(r.status).toBe(200);
+    for (const name of AUDITOR_FIELDS) expect(r.text).not.toMatch(field(name));
+    for (const type of ['AuditEventConnection', 'ConsoleClient', 'LegalCase', 'ChainVerification']) expect(r.text).not.toContain(`type ${type} {`);
+    // What a reader may call stays, shared fields included.
+    for (const name of ['user', 'users', 'checkOperation', 'erasureNotices', 'correctionNotices', 'authorizeApp']) expect(r.text).toMatch(field(name));
+  });
+
+  it('the security console (an auditor under audit.review) sees them', async () => {
+    const r = await schemaFor(KEYS.security, 'audit.review');
+    expect(r.status).toBe(200);
+    for (const name of AUDITOR_FIELDS) expect(r.text).toMatch(field(name));
+  });
+
+  it('the marked root fields are exactly the auditor-only API (a new one must be marked to be hidden)', () => {
+    const schema = buildGatewaySchema();
+    const marked = [...Object.values(schema.getQueryType()!.getFields()), ...Object.values(schema.getMutationType()!.getFields())]
+      .filter((f) => f.extensions?.audience === 'auditor').map((f) => f.name).sort();
+    expect(marked).toEqual([...AUDITOR_FIELDS].sort());
+  });
 });

@@ -1,3 +1,4 @@
+import { AuditorOnly } from '../audience';
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { parseAuditFilter } from '../../audit/filter';
 import { disclosureReport, listAuditEvents, Recipient as RecipientRow } from '../../audit/review';
@@ -12,6 +13,7 @@ import type { StoredAuditRecord } from '../../audit/record';
 /** The review API of SPEC §6: only for auditors declaring `audit.review`. */
 @Resolver()
 export class AuditResolver {
+  @AuditorOnly()
   @Query(() => AuditEventConnection, { description: 'Audit records, newest first.' })
   async auditEvents(
     @Ctx() ctx: GatewayContext,
@@ -26,6 +28,7 @@ export class AuditResolver {
     return toConnection(await listAuditEvents(ctx.ds, q, w), w);
   }
 
+  @AuditorOnly()
   @Query(() => [Recipient], { description: 'One row per client that received (ALLOW or MASK) any of the subject\'s data.' })
   async disclosureReport(@Arg('subjectId', () => ID) subjectId: string, @Ctx() ctx: GatewayContext): Promise<RecipientRow[]> {
     requirePurpose(ctx, 'audit.review', 'auditor');

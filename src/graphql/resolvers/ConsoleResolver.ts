@@ -1,3 +1,4 @@
+import { AuditorOnly } from '../audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { listChains } from '../../audit/verify';
 import { now } from '../../clock';
@@ -69,6 +70,7 @@ function toVerification(job: VerificationJob): ChainVerification {
  */
 @Resolver()
 export class ConsoleResolver {
+  @AuditorOnly()
   @Query(() => ConsoleSession, { description: 'Who is signed in, the gateway\'s clock and the policy vocabulary. Auditors only.' })
   consoleSession(@Ctx() ctx: GatewayContext): ConsoleSession {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -76,6 +78,7 @@ export class ConsoleResolver {
     return { clientId: ctx.caller.id, displayName: ctx.caller.displayName, serverTime: now().toISOString(), purposes: [...PURPOSES], categories: [...CATEGORIES] };
   }
 
+  @AuditorOnly()
   @Query(() => [ConsoleClient], { description: 'Every registered client (no key material), with the relationship scope of each purpose it is registered for. Auditors only.' })
   async consoleClients(@Ctx() ctx: GatewayContext): Promise<ConsoleClient[]> {
     const { policy } = requirePurpose(ctx, 'audit.review', 'auditor');
@@ -87,6 +90,7 @@ export class ConsoleResolver {
     }));
   }
 
+  @AuditorOnly()
   @Query(() => ClientActivity, { description: 'One client\'s decisions over [from, to): per hour or day, per category, top denial reasons, rows refused by scope. Auditors only.' })
   async clientActivity(
     @Arg('clientId', () => ID) clientId: string,
@@ -104,6 +108,7 @@ export class ConsoleResolver {
     return clientActivity(ctx.ds, clientId, start, end);
   }
 
+  @AuditorOnly()
   @Query(() => [AuditChainStatus], { description: 'Every audit chain: length, head hash, last verification. Auditors only.' })
   async auditChainStatus(@Ctx() ctx: GatewayContext): Promise<AuditChainStatus[]> {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -114,6 +119,7 @@ export class ConsoleResolver {
     }));
   }
 
+  @AuditorOnly()
   @Mutation(() => ChainVerification, { description: 'Verify every audit chain now (as `npm run audit:verify`), in the background; poll chainVerification. Auditors only.' })
   async startChainVerification(@Ctx() ctx: GatewayContext): Promise<ChainVerification> {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -122,6 +128,7 @@ export class ConsoleResolver {
     return toVerification(job);
   }
 
+  @AuditorOnly()
   @Query(() => ChainVerification, { nullable: true, description: 'A verification\'s progress and result; null once forgotten. Auditors only.' })
   async chainVerification(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<ChainVerification | null> {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -131,6 +138,7 @@ export class ConsoleResolver {
     return job ? toVerification(job) : null;
   }
 
+  @AuditorOnly()
   @Query(() => SubjectReview, { description: 'A subject\'s erasure state and every consent, withdrawn ones included. Auditors only.' })
   async subjectReview(@Arg('subjectId', () => ID) subjectId: string, @Ctx() ctx: GatewayContext): Promise<SubjectReview> {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -140,6 +148,7 @@ export class ConsoleResolver {
     return { subjectId: id, exists: s.exists, erased: s.erasedAt != null, erasedAt: toIso(s.erasedAt), consents: s.consents.map(toConsent) };
   }
 
+  @AuditorOnly()
   @Mutation(() => RecordsDownload, { description: 'A single-use link, valid for a minute, to a streaming download of the subject\'s audit records. Auditors only.' })
   async createRecordsDownload(
     @Arg('subjectId', () => ID) subjectId: string,

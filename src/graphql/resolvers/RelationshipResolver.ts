@@ -1,3 +1,4 @@
+import { AuditorOnly } from '../audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { AppAuthorization as AuthorizationRow } from '../../db/entities/AppAuthorization';
 import { requirePurpose } from '../../enforcement/guards';
@@ -56,6 +57,7 @@ export class RelationshipResolver {
     return (await appAuthorizations(ctx.ds, rowId(userId))).map(toAuthorization);
   }
 
+  @AuditorOnly()
   @Mutation(() => LegalCase, { description: 'Register a legal case: its purposes may then be declared with its reference, about its subjects only, until it expires.' })
   async registerCase(@Arg('input') input: RegisterCaseInput, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     const d = requirePurpose(ctx, 'audit.review', 'auditor');
@@ -64,6 +66,7 @@ export class RelationshipResolver {
     return toCase(c);
   }
 
+  @AuditorOnly()
   @Mutation(() => LegalCase, { description: 'Close a legal case: from the next request on, citing it is refused with CASE_UNKNOWN. Idempotent.' })
   async closeCase(@Arg('caseRef') caseRef: string, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     requirePurpose(ctx, 'audit.review', 'auditor');
@@ -72,6 +75,7 @@ export class RelationshipResolver {
     return toCase(c);
   }
 
+  @AuditorOnly()
   @Query(() => [LegalCase], { description: 'Legal cases, newest first; `open: true` only those that can be cited now, `false` only closed or expired ones.' })
   async legalCases(@Ctx() ctx: GatewayContext, @Arg('open', () => Boolean, { nullable: true }) open?: boolean | null): Promise<LegalCase[]> {
     requirePurpose(ctx, 'audit.review', 'auditor');
