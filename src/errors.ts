@@ -43,3 +43,24 @@ export function gatewayError(code: ErrorCode, message: string, extensions: Recor
 export function badInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return gatewayError('BAD_USER_INPUT', message, extensions);
 }
+
+/**
+ * A request the domain refuses as asked (relationships, data-subject rights): nothing was written.
+ * `code` is stable; `argument` names the input at fault. The API answers it as BAD_USER_INPUT with
+ * the code as `extensions.reason` (`asBadInput`); the CLIs print it and exit non-zero.
+ */
+export class InputError<Code extends string = string> extends Error {
+  constructor(readonly code: Code, message: string, readonly argument: string) {
+    super(message);
+  }
+}
+
+/** Runs `act`; an InputError becomes BAD_USER_INPUT naming the argument, with the stable reason. */
+export async function asBadInput<T>(act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (e) {
+    if (e instanceof InputError) throw badInput(e.message, { argument: e.argument, reason: e.code });
+    throw e;
+  }
+}

@@ -14,3 +14,8 @@ export function requirePurpose(ctx: GatewayContext, purpose: string, role?: 'aud
   }
   return d;
 }
+
+/** An auditor declaring `audit.review`: who may see every client's notices and the request queue, not only its own. */
+export function isReviewer(ctx: GatewayContext): boolean {
+  return ctx.caller.role === 'auditor' && ctx.request.disclosure?.purpose === 'audit.review';
+}

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { ErasureNotice as NoticeRow } from '../../db/entities/ErasureNotice';
+import { isReviewer } from '../../enforcement/guards';
 import { badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { acknowledgeErasureNotice, ageDays, listErasureNotices } from '../../onboarding/erasure-notices';
@@ -9,8 +10,6 @@ import { ErasureNotice, ErasureNoticeStatus } from '../types/OnboardingNotice';
 function toNotice(n: NoticeRow, today: Date): ErasureNotice {
   return { id: n.id, subjectId: n.userId, clientId: n.clientId, status: n.status, openedAt: toIso(n.openedAt) ?? '', acknowledgedAt: toIso(n.acknowledgedAt), ageDays: ageDays(n, today) };
 }
-
-const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.request.disclosure?.purpose === 'audit.review';
 
 /**
  * Erasure notices (SPEC §10): a recipient sees and acknowledges its own; an auditor declaring

@@ -2,11 +2,10 @@ import { AuditorOnly } from '../audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { AppAuthorization as AuthorizationRow } from '../../db/entities/AppAuthorization';
 import { requirePurpose } from '../../enforcement/guards';
-import { badInput } from '../../errors';
+import { asBadInput } from '../../errors';
 import { log } from '../../log';
 import { appAuthorizations, authorizeApp, revokeApp } from '../../relationships/authorizations';
 import { CaseView, closeCase, listCases, registerCase } from '../../relationships/cases';
-import { RelationshipError } from '../../relationships/errors';
 import { GatewayContext, rowId, toIso } from '../context';
 import { AppAuthorization, AppAuthorizationInput, LegalCase, RegisterCaseInput } from '../types/Relationship';
 
@@ -16,16 +15,6 @@ function toAuthorization(a: AuthorizationRow): AppAuthorization {
 
 function toCase(c: CaseView): LegalCase {
   return { ...c, purposes: [...c.purposes], subjectIds: [...c.subjectIds], expiresAt: toIso(c.expiresAt) ?? '', openedAt: toIso(c.openedAt) ?? '', closedAt: toIso(c.closedAt) };
-}
-
-/** A relationship fact that could not be recorded: BAD_USER_INPUT naming the argument, with the stable reason. */
-async function recorded<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (e) {
-    if (e instanceof RelationshipError) throw badInput(e.message, { argument: e.argument, reason: e.code });
-    throw e;
-  }
 }
 
 /**
@@ -38,7 +27,7 @@ export class RelationshipResolver {
   @Mutation(() => AppAuthorization, { description: 'The user authorises a third-party app to see them. Idempotent.' })
   async authorizeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     const d = requirePurpose(ctx, 'account');
-    const row = await recorded(() => authorizeApp(ctx.ds, d.policy, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
+    const row = await asBadInput(() => authorizeApp(ctx.ds, d.policy, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'authorizeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app authorised');
     return toAuthorization(row);
   }
@@ -46,7 +35,7 @@ export class RelationshipResolver {
   @Mutation(() => AppAuthorization, { description: 'The user revokes an app: from the next request on it sees nothing of them.' })
   async revokeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     requirePurpose(ctx, 'account');
-    const row = await recorded(() => revokeApp(ctx.ds, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
+    const row = await asBadInput(() => revokeApp(ctx.ds, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'revokeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app revoked');
     return toAuthorization(row);
   }
@@ -61,7 +50,7 @@ export class RelationshipResolver {
   @Mutation(() => LegalCase, { description: 'Register a legal case: its purposes may then be declared with its reference, about its subjects only, until it expires.' })
   async registerCase(@Arg('input') input: RegisterCaseInput, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     const d = requirePurpose(ctx, 'audit.review', 'auditor');
-    const c = await recorded(() => registerCase(ctx.ds, d.policy, input, ctx.caller.id, ctx.requestTime));
+    const c = await asBadInput(() => registerCase(ctx.ds, d.policy, input, ctx.caller.id, ctx.requestTime));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'registerCase', caseRef: c.caseRef, purposes: c.purposes, subjects: c.subjectIds.length }, 'legal case registered');
     return toCase(c);
   }
@@ -70,7 +59,7 @@ export class RelationshipResolver {
   @Mutation(() => LegalCase, { description: 'Close a legal case: from the next request on, citing it is refused with CASE_UNKNOWN. Idempotent.' })
   async closeCase(@Arg('caseRef') caseRef: string, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const c = await recorded(() => closeCase(ctx.ds, caseRef, ctx.requestTime));
+    const c = await asBadInput(() => closeCase(ctx.ds, caseRef, ctx.requestTime));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'closeCase', caseRef: c.caseRef }, 'legal case closed');
     return toCase(c);
   }

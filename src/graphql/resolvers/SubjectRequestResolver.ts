@@ -2,19 +2,16 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
 import type { CorrectionNotice as NoticeRow } from '../../db/entities/CorrectionNotice';
 import type { SubjectRequest as RequestRow } from '../../db/entities/SubjectRequest';
-import { requirePurpose } from '../../enforcement/guards';
+import { isReviewer, requirePurpose } from '../../enforcement/guards';
 import { sensitiveFields } from '../../enforcement/sensitive-fields';
-import { badInput, gatewayError } from '../../errors';
+import { asBadInput, badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { acknowledgeCorrectionNotice, CorrectableField, correctSubject, listCorrectionNotices } from '../../rights/corrections';
-import { RightsError } from '../../rights/errors';
 import { Actor, closeRequest, historyOf, isOverdue, listRequests, openRequest } from '../../rights/requests';
 import { GatewayContext, rowId, toIso } from '../context';
 import {
   CloseSubjectRequestInput, CorrectionNotice, CorrectionNoticeStatus, CorrectSubjectInput, OpenSubjectRequestInput, SubjectRequest, SubjectRequestFilter,
 } from '../types/SubjectRequest';
-
-const isReviewer = (ctx: GatewayContext) => ctx.caller.role === 'auditor' && ctx.request.disclosure?.purpose === 'audit.review';
 
 /** Requests as the API shows them, with their history (one query for all). */
 async function toRequests(ctx: GatewayContext, rows: RequestRow[]): Promise<SubjectRequest[]> {
@@ -30,16 +27,6 @@ function toNotice(n: NoticeRow): CorrectionNotice {
   return { id: n.id, subjectId: n.userId, clientId: n.clientId, requestId: n.requestId, categories: [...n.categories], status: n.status, openedAt: toIso(n.openedAt) ?? '', acknowledgedAt: toIso(n.acknowledgedAt) };
 }
 
-/** A request that cannot be acted on: BAD_USER_INPUT naming the argument, with the stable reason. */
-async function acted<T>(act: () => Promise<T>): Promise<T> {
-  try {
-    return await act();
-  } catch (e) {
-    if (e instanceof RightsError) throw badInput(e.message, { argument: e.argument, reason: e.code });
-    throw e;
-  }
-}
-
 const actor = (ctx: GatewayContext): Actor => ({ clientId: ctx.caller.id, at: ctx.requestTime, requestId: ctx.requestId });
 
 /**
@@ -52,7 +39,7 @@ export class SubjectRequestResolver {
   @Mutation(() => SubjectRequest, { description: 'Open a data-subject request; it is due 30 days later.' })
   async openSubjectRequest(@Arg('input') input: OpenSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
-    const row = await acted(() => openRequest(ctx.ds, { userId: rowId(input.userId), rawUserId: input.userId, kind: input.kind, note: input.note }, actor(ctx)));
+    const row = await asBadInput(() => openRequest(ctx.ds, { userId: rowId(input.userId), rawUserId: input.userId, kind: input.kind, note: input.note }, actor(ctx)));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'openSubjectRequest', subjectRequest: row.id, userId: row.userId, kind: row.kind }, 'subject request opened');
     return (await toRequests(ctx, [row]))[0];
   }
@@ -68,7 +55,7 @@ export class SubjectRequestResolver {
   @Mutation(() => SubjectRequest, { description: 'Close a request DONE, or REFUSED on a ground of the privacy policy\'s §6(6). An ERASURE request is completed by requestErasure.' })
   async closeSubjectRequest(@Arg('input') input: CloseSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
-    const row = await acted(() => closeRequest(ctx.ds, { id: rowId(input.id), rawId: input.id, outcome: input.outcome, refusalGround: input.refusalGround }, actor(ctx)));
+    const row = await asBadInput(() => closeRequest(ctx.ds, { id: rowId(input.id), rawId: input.id, outcome: input.outcome, refusalGround: input.refusalGround }, actor(ctx)));
     log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'closeSubjectRequest', subjectRequest: row.id, outcome: row.state, ground: row.refusalGround }, 'subject request closed');
     return (await toRequests(ctx, [row]))[0];
   }
@@ -79,7 +66,7 @@ export class SubjectRequestResolver {
     const fields = sensitiveFields(info.schema);
     const categoryOf = (f: CorrectableField) => fields.get(`User.${f}`)?.category ?? 'profile.basic';
     const { nickname, signature, gender, realName, phone, city } = input;
-    const { request, notices } = await acted(() => correctSubject(ctx.ds, {
+    const { request, notices } = await asBadInput(() => correctSubject(ctx.ds, {
       userId: rowId(input.userId), rawUserId: input.userId, requestId: rowId(input.requestId), rawRequestId: input.requestId,
       changes: { nickname, signature, gender, realName, phone, city },
     }, categoryOf, actor(ctx)));
