@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { now } from '../clock';
 import { auditSettled } from '../audit/projection';
+import { CorrectionNotice } from '../db/entities/CorrectionNotice';
 import { ErasureNotice, ErasureNoticeStatus } from '../db/entities/ErasureNotice';
 
 const DAY_MS = 86_400_000;
@@ -46,31 +47,44 @@ export function ageDays(notice: Pick<ErasureNotice, 'openedAt' | 'acknowledgedAt
   return Math.max(0, Math.floor((new Date(end).getTime() - new Date(notice.openedAt).getTime()) / DAY_MS));
 }
 
-export interface NoticeFilter {
+export interface NoticeFilter<Status extends string = ErasureNoticeStatus> {
   readonly clientId?: string | null;
-  readonly status?: ErasureNoticeStatus | null;
+  readonly status?: Status | null;
   readonly subjectId?: number | null;
 }
 
-/** Notices, oldest first. */
-export async function listErasureNotices(ds: DataSource, filter: NoticeFilter): Promise<ErasureNotice[]> {
-  return ds.getRepository(ErasureNotice).find({
+/** A recipient's notice about a subject: erasure notices here, correction notices (src/rights/corrections.ts) alike. */
+type NoticeEntity = typeof ErasureNotice | typeof CorrectionNotice;
+
+/** Notices of one kind, oldest first: a client's, a subject's, or all. */
+export function listNotices<E extends NoticeEntity>(ds: DataSource, entity: E, filter: NoticeFilter<InstanceType<E>['status']>): Promise<InstanceType<E>[]> {
+  return ds.getRepository<InstanceType<E>>(entity).find({
     where: {
       ...(filter.clientId ? { clientId: filter.clientId } : {}),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.subjectId != null ? { userId: filter.subjectId } : {}),
-    },
-    order: { openedAt: 'ASC', id: 'ASC' },
+    } as never,
+    order: { openedAt: 'ASC', id: 'ASC' } as never,
   });
 }
 
 /**
- * The recipient confirms deletion. Idempotent: acknowledging again changes nothing and
- * returns the notice as first acknowledged. Null when the client has no such notice.
+ * The recipient confirms it acted on a notice. Idempotent: acknowledging again changes nothing
+ * and returns the notice as first acknowledged (the status condition makes concurrent
+ * acknowledgements agree on one time). Null when the client has no such notice.
  */
-export async function acknowledgeErasureNotice(ds: DataSource, noticeId: number, clientId: string, requestId: string): Promise<ErasureNotice | null> {
-  const repo = ds.getRepository(ErasureNotice);
-  // The status condition makes concurrent acknowledgements agree on one time.
-  await repo.update({ id: noticeId, clientId, status: 'OPEN' }, { status: 'ACKNOWLEDGED', acknowledgedAt: now(), acknowledgedRequestId: requestId });
-  return repo.findOne({ where: { id: noticeId, clientId } });
+export async function acknowledgeNotice<E extends NoticeEntity>(ds: DataSource, entity: E, noticeId: number, clientId: string, requestId: string, at: Date): Promise<InstanceType<E> | null> {
+  const repo = ds.getRepository<InstanceType<E>>(entity);
+  await repo.update({ id: noticeId, clientId, status: 'OPEN' } as never, { status: 'ACKNOWLEDGED', acknowledgedAt: at, acknowledgedRequestId: requestId } as never);
+  return repo.findOne({ where: { id: noticeId, clientId } as never });
+}
+
+/** Erasure notices, oldest first. */
+export function listErasureNotices(ds: DataSource, filter: NoticeFilter): Promise<ErasureNotice[]> {
+  return listNotices(ds, ErasureNotice, filter);
+}
+
+/** The recipient confirms deletion (see acknowledgeNotice). */
+export function acknowledgeErasureNotice(ds: DataSource, noticeId: number, clientId: string, requestId: string): Promise<ErasureNotice | null> {
+  return acknowledgeNotice(ds, ErasureNotice, noticeId, clientId, requestId, now());
 }

@@ -3,6 +3,7 @@ import { auditSettled } from '../audit/projection';
 import { recipientsOf } from '../audit/review';
 import { CorrectionNotice, SubjectRequest, User } from '../db/entities';
 import type { CorrectionNoticeStatus } from '../db/entities/CorrectionNotice';
+import { acknowledgeNotice, listNotices, NoticeFilter } from '../onboarding/erasure-notices';
 import { RightsError } from './errors';
 import { Actor, finish, openRequestOf, recordEvent, requestSubject } from './requests';
 
@@ -70,27 +71,12 @@ async function openCorrectionNotices(m: EntityManager, userId: number, requestId
   return rows.length ? m.getRepository(CorrectionNotice).save(rows) : [];
 }
 
-export interface CorrectionNoticeFilter {
-  readonly clientId?: string | null;
-  readonly status?: CorrectionNoticeStatus | null;
-  readonly subjectId?: number | null;
+/** Correction notices, oldest first (the same listing as erasure notices). */
+export function listCorrectionNotices(ds: DataSource, filter: NoticeFilter<CorrectionNoticeStatus>): Promise<CorrectionNotice[]> {
+  return listNotices(ds, CorrectionNotice, filter);
 }
 
-/** Notices, oldest first. */
-export function listCorrectionNotices(ds: DataSource, filter: CorrectionNoticeFilter): Promise<CorrectionNotice[]> {
-  return ds.getRepository(CorrectionNotice).find({
-    where: {
-      ...(filter.clientId ? { clientId: filter.clientId } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.subjectId != null ? { userId: filter.subjectId } : {}),
-    },
-    order: { openedAt: 'ASC', id: 'ASC' },
-  });
-}
-
-/** The recipient confirms it corrected its copy. Idempotent; null when the client has no such notice. */
-export async function acknowledgeCorrectionNotice(ds: DataSource, noticeId: number, clientId: string, requestId: string, at: Date): Promise<CorrectionNotice | null> {
-  const repo = ds.getRepository(CorrectionNotice);
-  await repo.update({ id: noticeId, clientId, status: 'OPEN' }, { status: 'ACKNOWLEDGED', acknowledgedAt: at, acknowledgedRequestId: requestId });
-  return repo.findOne({ where: { id: noticeId, clientId } });
+/** The recipient confirms it corrected its copy (see acknowledgeNotice). */
+export function acknowledgeCorrectionNotice(ds: DataSource, noticeId: number, clientId: string, requestId: string, at: Date): Promise<CorrectionNotice | null> {
+  return acknowledgeNotice(ds, CorrectionNotice, noticeId, clientId, requestId, at);
 }
