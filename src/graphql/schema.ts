@@ -1,6 +1,6 @@
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLSchema, specifiedDirectives } from 'graphql';
-import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
+import { buildSchemaSync, getMetadataStorage, NonEmptyArray } from 'type-graphql';
 import { purposeDirective, sensitiveDirective } from './directives';
 import { AuditResolver } from './resolvers/AuditResolver';
 import { ConsentResolver } from './resolvers/ConsentResolver';
@@ -21,8 +21,21 @@ export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, 
 
 let built: GraphQLSchema | null = null;
 
+/**
+ * Arguments in the order the resolver method declares them. TypeScript applies parameter
+ * decorators last to first, so type-graphql collects `@Arg`s in reverse and, unlike directives and
+ * extensions (which its MetadataStorage.build reverses back), emits them so: `clientActivity(to,
+ * from, clientId)` for a method declared `(clientId, from, to)`. A stable sort on the parameter
+ * index restores declaration order within each method; calls are unaffected (type-graphql passes
+ * parameters by index).
+ */
+function argumentsInDeclarationOrder(): void {
+  getMetadataStorage().params.sort((a, b) => a.index - b.index);
+}
+
 /** The code-first schema, built once per process (type-graphql's metadata is global). */
 export function buildGatewaySchema(): GraphQLSchema {
+  if (!built) argumentsInDeclarationOrder();
   built ??= buildSchemaSync({
     resolvers: RESOLVERS,
     directives: [...specifiedDirectives, sensitiveDirective, purposeDirective],

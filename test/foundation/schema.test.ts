@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FieldDefinitionNode, Kind, ObjectTypeDefinitionNode, parse, StringValueNode } from 'graphql';
-import { printGatewaySchema } from '../../src/graphql/schema';
+import { FieldDefinitionNode, GraphQLObjectType, Kind, ObjectTypeDefinitionNode, parse, StringValueNode } from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
+import { buildGatewaySchema, printGatewaySchema } from '../../src/graphql/schema';
 
 /**
  * SPEC §3: the emitted SDL, with its fixed names and `@sensitive(category: …)` on every
@@ -147,4 +148,38 @@ test('enums have the values of SPEC §3', () => {
   expect(values('PaymentProvider')).toEqual(['ALIPAY', 'WECHAT_PAY', 'BANK_CARD']);
   expect(values('OrderStatus').length).toBeGreaterThan(0);
   expect(Object.fromEntries((type('GeoPoint').fields ?? []).map((f) => [f.name.value, typeString(f)]))).toEqual({ lat: 'Float!', lng: 'Float!', accuracyM: 'Int!' });
+});
+
+describe('arguments read in the order the resolver method declares them', () => {
+  const args = (t: string, f: string) => (field(t, f).arguments ?? []).map((a) => a.name.value);
+
+  test.each([
+    ['Query', 'clientActivity', ['clientId', 'from', 'to']],
+    ['Query', 'checkOperation', ['document', 'purpose', 'clientId', 'operationName']],
+    ['Query', 'users', ['first', 'after', 'last', 'before']],
+    ['Query', 'auditEvents', ['filter', 'first', 'after']],
+    ['Query', 'erasureNotices', ['status', 'clientId', 'subjectId']],
+    ['User', 'orders', ['first', 'after']],
+    ['Mutation', 'createRecordsDownload', ['subjectId', 'format']],
+  ])('%s.%s(%j)', (typeName, name, expected) => {
+    expect(args(typeName, name)).toEqual(expected);
+  });
+
+  test('every field with arguments, from type-graphql\'s metadata (parameter index order)', () => {
+    const schema = buildGatewaySchema();
+    const storage = getMetadataStorage();
+    const declared = (params: ReturnType<typeof getMetadataStorage>['params'] | undefined) =>
+      [...(params ?? [])].sort((a, b) => a.index - b.index).flatMap((p) => (p.kind === 'arg' ? [p.name] : []));
+    const objectName = (target: Function) => storage.objectTypes.find((o) => o.target === target)?.name;
+    const handlers = [
+      ...storage.queries.map((q) => ['Query', q.schemaName, q.params] as const),
+      ...storage.mutations.map((m) => ['Mutation', m.schemaName, m.params] as const),
+      ...storage.fields.map((f) => [objectName(f.target), f.schemaName, f.params] as const),
+    ].filter(([typeName, , params]) => typeName && declared(params).length > 1);
+    expect(handlers.length).toBeGreaterThanOrEqual(6);
+    for (const [typeName, name, params] of handlers) {
+      const f = (schema.getType(typeName!) as GraphQLObjectType).getFields()[name];
+      expect([typeName, name, f.args.map((a) => a.name)]).toEqual([typeName, name, declared(params)]);
+    }
+  });
 });

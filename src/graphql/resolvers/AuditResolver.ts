@@ -17,10 +17,9 @@ export class AuditResolver {
   @Query(() => AuditEventConnection, { description: 'Audit records, newest first.' })
   async auditEvents(
     @Ctx() ctx: GatewayContext,
-    // Parameter decorators run last to first: declared in reverse, the SDL reads (filter, first, after) as SPEC §6 prints it.
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number,
     @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<Connection<StoredAuditRecord>> {
     requirePurpose(ctx, 'audit.review', 'auditor');
     const q = parseAuditFilter(filter);
