@@ -24,7 +24,7 @@ function describe(c: CaseView): string {
   return `${text(c.caseRef)} ${c.state}: ${c.purposes.map(text).join(', ')}; subjects ${c.subjectIds.join(', ')}; expires ${iso(c.expiresAt)}`;
 }
 
-const program = new Command('cases').description('Register, close and list the legal cases that scope the legal purposes (SPEC §11)');
+const program = new Command('cases').description('Register, close and list the legal cases that scope the legal purposes: a legal purpose releases data only about the subjects of the case it cites');
 
 program.command('open')
   .description('Register a legal case: its purposes may then be declared citing it, about its subjects only, until it expires or is closed')

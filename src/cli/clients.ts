@@ -51,7 +51,7 @@ program.command('create')
   .option('--role <role>', ROLES.join(' | '), oneOf(ROLES), 'reader' as ClientRole)
   .option('--trusted-documents-only', 'accept only registered documents from this client')
   .option('--rate <n>', 'requests per second (token bucket)', (v) => Number(v))
-  .option('--providers <list>', `comma-separated payment providers it integrates (${PAYMENT_PROVIDERS.join(', ')}): what its "provider"-scope purposes may see (SPEC §11)`, list)
+  .option('--providers <list>', `comma-separated payment providers it integrates (${PAYMENT_PROVIDERS.join(', ')}): what its "provider"-scope purposes may see`, list)
   .description('Register a client and print its first key, once')
   .action(async (o: { id: string; purposes: string[]; name?: string; kind: ClientKind; role: ClientRole; trustedDocumentsOnly?: boolean; rate?: number; providers?: string[] }) => {
     const compiled = policy();

@@ -119,7 +119,7 @@ function scopeSection(input: ReportInput, scopes: readonly ScopeChange[]): strin
   return [
     '## Scopes',
     '',
-    'About whom each purpose releases anything at all (SPEC §11): a row and subject outside the scope are never returned.',
+    'About whom each purpose releases anything at all (docs/api.md, "Purposes, categories, masks and scopes"): a row and subject outside the scope are never returned.',
     '',
     ...table(['purpose', 'change', 'old', 'new', 'clients registered'], scopes.map((c) => [code(c.purpose), scopeChangeText(c), code(c.old), code(c.new), registeredFor(input, c.purpose)])),
     '',

@@ -101,6 +101,9 @@ describe('scope changes in the diff', () => {
     ]);
     expect(out).toContain("- `provider`: payment accounts of the client's registered providers, the orders paid with them, and their owners.");
     expect(out).toContain('- `all`: every subject and row.');
+    // Points at the project's own docs, not at a specification a reader does not have.
+    expect(out).toContain('(docs/api.md, "Purposes, categories, masks and scopes")');
+    expect(out).not.toMatch(/\bSPEC\b/);
   });
 
   it('a widening scope asks for the notice, and a change between two scopes says that other subjects become visible', async () => {

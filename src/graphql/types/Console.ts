@@ -30,7 +30,7 @@ export class ConsoleSession {
   categories!: string[];
 }
 
-@ObjectType({ description: 'The relationship scope (SPEC §11) one registered purpose gives a client: about whom it may see anything at all.' })
+@ObjectType({ description: 'The relationship scope one registered purpose gives a client: about whom it may see anything at all.' })
 export class PurposeScope {
   @Field({ description: 'The purpose the client is registered for (a parent such as `legal` covers its children).' })
   purpose!: string;

@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'What the policy gives one categorised field of a checked operation (SPEC §10).' })
+@ObjectType({ description: 'What the policy gives one categorised field of a checked operation.' })
 export class FieldCheck {
   @Field(() => String, { nullable: true, description: 'The operation the field belongs to; null for an anonymous one.' })
   operation!: string | null;
@@ -30,7 +30,7 @@ export class FieldCheck {
   rule!: string | null;
 
   @Field(() => [String], {
-    description: 'What can still deny the field at run time, in the order the gateway applies them: OUT_OF_SCOPE first, when the purpose\'s relationship scope is not `all` (a row outside it is never returned, SPEC §11), then SUBJECT_ERASED, RETENTION_EXPIRED (when the category has a retention period on this field\'s rows, SPEC §7), CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.',
+    description: 'What can still deny the field at run time, in the order the gateway applies them: OUT_OF_SCOPE first, when the purpose\'s relationship scope is not `all` (a row outside it is never returned), then SUBJECT_ERASED, RETENTION_EXPIRED (when the category has a retention period on this field\'s rows), CONSENT_MISSING, GUARDIAN_CONSENT_MISSING. Empty for a denied field.',
   })
   conditions!: string[];
 
@@ -52,14 +52,14 @@ export class CheckedOperation {
   @Field(() => String, { nullable: true })
   purpose!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The relationship scope of the purpose (SPEC §11: all, orders, provider, authorized or case); null when the purpose is refused or none is declared.' })
+  @Field(() => String, { nullable: true, description: 'The relationship scope of the purpose (all, orders, provider, authorized or case); null when the purpose is refused or none is declared.' })
   scope!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The code the gateway would refuse the operation with (PURPOSE_NOT_PERMITTED…), or null.' })
   rejection!: string | null;
 }
 
-@ObjectType({ description: 'A GraphQL document checked against the policy without reading any data (SPEC §10).' })
+@ObjectType({ description: 'A GraphQL document checked against the policy without reading any data.' })
 export class OperationCheck {
   @Field({ description: 'The document parses and passes GraphQL validation.' })
   valid!: boolean;
@@ -69,7 +69,7 @@ export class OperationCheck {
 
   @Field(() => String, {
     nullable: true,
-    description: 'About whom `purpose` releases anything at all (SPEC §11): `all` (every subject and row), `orders` (orders placed through the client and the users who placed them), `provider` (payment accounts of the client\'s registered providers, the orders paid with them and their owners), `authorized` (users who authorised the app) or `case` (subjects of the declared legal case). Null when the operations do not share one accepted purpose. Under any scope but `all`, every released field carries the condition OUT_OF_SCOPE.',
+    description: 'About whom `purpose` releases anything at all: `all` (every subject and row), `orders` (orders placed through the client and the users who placed them), `provider` (payment accounts of the client\'s registered providers, the orders paid with them and their owners), `authorized` (users who authorised the app) or `case` (subjects of the declared legal case). Null when the operations do not share one accepted purpose. Under any scope but `all`, every released field carries the condition OUT_OF_SCOPE.',
   })
   scope!: string | null;
 

@@ -3,7 +3,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 export const ErasureNoticeStatus = { OPEN: 'OPEN', ACKNOWLEDGED: 'ACKNOWLEDGED' } as const;
 registerEnumType(ErasureNoticeStatus, { name: 'ErasureNoticeStatus', description: 'OPEN until the recipient confirms deletion.' });
 
-@ObjectType({ description: "A recipient's duty to delete an erased subject's data (SPEC §10): opened by requestErasure, closed by acknowledgeErasure." })
+@ObjectType({ description: "A recipient's duty to delete an erased subject's data: opened by requestErasure, closed by acknowledgeErasure." })
 export class ErasureNotice {
   @Field(() => ID)
   id!: number;

@@ -29,7 +29,7 @@ export class Order {
   @Field(() => OrderStatus)
   status!: string;
 
-  @Field({ description: 'The client the order was placed through (a client id, not personal data): the `orders` scope of SPEC §11.' })
+  @Field({ description: 'The client the order was placed through (a client id, not personal data): a purpose whose relationship scope is `orders` sees the orders placed through its own client.' })
   channel!: string;
 
   @Sensitive('transaction.order')

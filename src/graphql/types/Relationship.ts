@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 
-@ObjectType({ description: "A user's authorisation of a third-party app (SPEC §11): while active, the app's `authorized`-scope purposes may see the user. Kept with its history." })
+@ObjectType({ description: "A user's authorisation of a third-party app: while active, the app's `authorized`-scope purposes may see the user. Kept with its history." })
 export class AppAuthorization {
   @Field(() => ID)
   id!: number;
@@ -33,7 +33,7 @@ export class AppAuthorizationInput {
 export const LegalCaseState = { OPEN: 'OPEN', CLOSED: 'CLOSED', EXPIRED: 'EXPIRED' } as const;
 registerEnumType(LegalCaseState, { name: 'LegalCaseState', description: 'OPEN: may be relied on; CLOSED or EXPIRED: a request citing it is refused with CASE_UNKNOWN.' });
 
-@ObjectType({ description: 'A legal case (SPEC §11): its legal purposes release data only about the subjects it names, until it expires or is closed.' })
+@ObjectType({ description: 'A legal case: its legal purposes release data only about the subjects it names, until it expires or is closed.' })
 export class LegalCase {
   @Field()
   caseRef!: string;

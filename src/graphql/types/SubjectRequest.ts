@@ -31,7 +31,7 @@ export class SubjectRequestEvent {
   detail!: string | null;
 }
 
-@ObjectType({ description: 'A data subject\'s request (SPEC §7), due 30 days after it was opened.' })
+@ObjectType({ description: 'A data subject\'s request (access, correction, erasure, a change of consent or an explanation), due 30 days after it was opened.' })
 export class SubjectRequest {
   @Field(() => ID)
   id!: number;
@@ -139,7 +139,7 @@ export class CorrectSubjectInput {
   city?: string | null;
 }
 
-@ObjectType({ description: 'A recipient\'s duty to correct what it received about a subject (SPEC §7): categories only, never a value.' })
+@ObjectType({ description: 'A recipient\'s duty to correct what it received about a subject, after a CORRECTION request: categories only, never a value.' })
 export class CorrectionNotice {
   @Field(() => ID)
   id!: number;
