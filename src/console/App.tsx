@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql, onSignedOut, Session, signOut, SignOutReason } from './api';
-import { CLIENTS, ConsoleClient } from './queries';
+import { ConsoleClientFragment as ConsoleClient, ConsoleClientsDocument } from './generated/api';
 import { navigate, useUrl, View, VIEWS } from './url-state';
 import { ClientsView } from './views/Clients';
 import { EventsView } from './views/Events';
@@ -31,7 +31,7 @@ export function App() {
 
   useEffect(() => {
     if (!session) return;
-    gql<{ consoleClients: ConsoleClient[] }>(CLIENTS).then((d) => setClients(d.consoleClients), () => setClients([]));
+    gql(ConsoleClientsDocument).then((d) => setClients(d.consoleClients), () => setClients([]));
   }, [session]);
 
   useEffect(() => {

@@ -5,14 +5,10 @@
  * accepting it.
  */
 
-export interface Session {
-  clientId: string;
-  displayName: string;
-  serverTime: string;
-  /** The policy's vocabulary, for the filter forms. */
-  purposes: string[];
-  categories: string[];
-}
+import { ConsoleSessionDocument, ConsoleSessionQuery, Operation } from './generated/api';
+
+/** The signed-in auditor, the gateway's clock, and the policy's vocabulary for the filter forms. */
+export type Session = ConsoleSessionQuery['consoleSession'];
 
 export class ApiError extends Error {
   constructor(readonly code: string, message: string, readonly status: number) {
@@ -67,15 +63,13 @@ function firstError(status: number, body: GraphQLBody<unknown>): ApiError {
 
 const NOT_AUDITOR = new Set(['PURPOSE_NOT_PERMITTED', 'FORBIDDEN']);
 
-const SESSION = `query ConsoleSession { consoleSession { clientId displayName serverTime purposes categories } }`;
-
 /** Try a key: an auditor's key starts a session; anything else is refused with the reason to show. */
 export async function signIn(candidate: string): Promise<{ ok: true; session: Session } | { ok: false; message: string }> {
   const trimmed = candidate.trim();
   if (!trimmed) return { ok: false, message: 'Enter an auditor key.' };
-  let answer: Awaited<ReturnType<typeof post<{ consoleSession: Session }>>>;
+  let answer: Awaited<ReturnType<typeof post<ConsoleSessionQuery>>>;
   try {
-    answer = await post<{ consoleSession: Session }>(trimmed, SESSION);
+    answer = await post<ConsoleSessionQuery>(trimmed, ConsoleSessionDocument);
   } catch {
     return { ok: false, message: 'The gateway did not answer. Check that it is running and try again.' };
   }
@@ -93,10 +87,13 @@ export async function signIn(candidate: string): Promise<{ ok: true; session: Se
   return { ok: false, message: `Sign-in failed (${err.code}).` };
 }
 
-/** One GraphQL operation as the signed-in auditor. A rejected key ends the session. */
-export async function gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+/**
+ * One GraphQL operation as the signed-in auditor: a document of generated/api.ts, whose types
+ * say what the variables and the answer are. A rejected key ends the session.
+ */
+export async function gql<Result, Variables extends Record<string, unknown>>(query: Operation<Result, Variables>, variables?: Variables): Promise<Result> {
   if (key === null) throw new ApiError('SIGNED_OUT', 'Not signed in', 0);
-  const { status, body } = await post<T>(key, query, variables);
+  const { status, body } = await post<Result>(key, query, variables);
   if (status === 401) {
     signOut('key-rejected');
     throw new ApiError('UNAUTHENTICATED', 'The key is no longer accepted', 401);

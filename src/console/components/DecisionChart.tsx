@@ -1,7 +1,9 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { count } from '../format';
-import type { ClientActivity } from '../queries';
+import type { ConsoleClientActivityQuery } from '../generated/api';
+
+type ClientActivity = ConsoleClientActivityQuery['clientActivity'];
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 

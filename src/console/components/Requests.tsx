@@ -2,11 +2,11 @@ import { Fragment } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, fetchAttachment, gql, saveAttachment } from '../api';
 import { dueSoon, relativeDue, utc } from '../format';
-import { SUBJECT_REQUESTS, SubjectRequest } from '../queries';
+import { ConsoleSubjectRequestFragment as SubjectRequest, ConsoleSubjectRequestsDocument, SubjectRequestFilter } from '../generated/api';
 import { navigate } from '../url-state';
 import { ClientName, Empty, ErrorBox } from './common';
 
-/** The API's SubjectRequestFilter, as the console sends it. */
+/** The API's SubjectRequestFilter as the URL gives it: values pass as they are (the API says what is wrong with one). */
 export interface RequestFilter {
   userId?: string;
   kind?: string;
@@ -50,7 +50,7 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
     let live = true;
     setLoading(true);
     setError(null);
-    gql<{ subjectRequests: SubjectRequest[] }>(SUBJECT_REQUESTS, { filter: Object.keys(filter).length ? filter : null })
+    gql(ConsoleSubjectRequestsDocument, { filter: Object.keys(filter).length ? (filter as SubjectRequestFilter) : null })
       .then((d) => { if (live) { setRows(d.subjectRequests); setLoadedKey(key); } })
       .catch((e) => { if (live) { setError(e); setRows(null); setLoadedKey(null); } })
       .finally(() => live && setLoading(false));

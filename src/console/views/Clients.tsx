@@ -3,7 +3,7 @@ import { gql } from '../api';
 import { DecisionChart } from '../components/DecisionChart';
 import { Empty, ErrorBox, Section } from '../components/common';
 import { count, fromInputTime, toInputTime, utc } from '../format';
-import { CLIENT_ACTIVITY, ClientActivity, ConsoleClient, decisionTotalsQuery, DecisionTotals } from '../queries';
+import { ConsoleClientActivityDocument, ConsoleClientActivityQuery, ConsoleClientFragment as ConsoleClient, DecisionTotalsFragment, DecisionTotalsFragmentDocument, Operation } from '../generated/api';
 import { navigate, readUrl, UrlParams } from '../url-state';
 
 const HOUR = 3_600_000;
@@ -28,6 +28,17 @@ function rangeOf(params: UrlParams, serverNow: number): { from: string; to: stri
 const TOTALS_PER_REQUEST = 10;
 
 /**
+ * `count` clients' field decisions over [from, to), in one request: one aliased `clientActivity`
+ * per client (`c0`, `c1`…), each reading the DecisionTotals fragment of operations.graphql (its
+ * per-category counts; their sum is every decision). Built here because the aliases vary.
+ */
+function decisionTotalsQuery(count: number): Operation<Record<string, DecisionTotalsFragment>, Record<string, string>> {
+  const vars = Array.from({ length: count }, (_, i) => `$c${i}: ID!`).join(', ');
+  const fields = Array.from({ length: count }, (_, i) => `c${i}: clientActivity(clientId: $c${i}, from: $from, to: $to) { ...DecisionTotals }`).join('\n  ');
+  return `query ConsoleDecisionTotals($from: String!, $to: String!, ${vars}) {\n  ${fields}\n}\n${DecisionTotalsFragmentDocument}`;
+}
+
+/**
  * The client with the most field decisions (ALLOW + MASK + DENY) in [from, to), or null when no
  * client has any: one aliased clientActivity per client, in one request (two past ten clients).
  * Ties go to the first client in the registry's order.
@@ -35,7 +46,7 @@ const TOTALS_PER_REQUEST = 10;
 async function busiestClient(ids: string[], range: { from: string; to: string }): Promise<{ clientId: string; total: number } | null> {
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += TOTALS_PER_REQUEST) chunks.push(ids.slice(i, i + TOTALS_PER_REQUEST));
-  const answers = await Promise.all(chunks.map((chunk) => gql<DecisionTotals>(decisionTotalsQuery(chunk.length), {
+  const answers = await Promise.all(chunks.map((chunk) => gql(decisionTotalsQuery(chunk.length), {
     ...range, ...Object.fromEntries(chunk.map((id, i) => [`c${i}`, id])),
   })));
   const totals = new Map<string, number>();
@@ -57,7 +68,7 @@ function Providers({ client }: { client: ConsoleClient }) {
     : <span class="muted">no provider registered: sees no payment data</span>;
 }
 
-/** Each registered purpose's relationship scope (SPEC §11), compactly: `purpose → scope`, with the providers of a provider scope. */
+/** Each registered purpose's relationship scope, compactly: `purpose → scope`, with the providers of a provider scope. */
 function ScopeTags({ client }: { client: ConsoleClient }) {
   if (!client.scopes.length) return <span class="muted">—</span>;
   return (
@@ -78,7 +89,7 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
   const clientId = params.clientId ?? '';
   const rangeKey = params.range === 'custom' ? 'custom' : RANGES[params.range ?? ''] ? params.range! : '7d';
   const range = rangeOf(params, Date.now() + skew);
-  const [activity, setActivity] = useState<ClientActivity | null>(null);
+  const [activity, setActivity] = useState<ConsoleClientActivityQuery['clientActivity'] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
 
@@ -110,7 +121,7 @@ export function ClientsView({ params, clients, serverTime }: { params: UrlParams
     if (!clientId || !range) return;
     let live = true;
     setLoading(true);
-    gql<{ clientActivity: ClientActivity }>(CLIENT_ACTIVITY, { clientId, ...range })
+    gql(ConsoleClientActivityDocument, { clientId, ...range })
       .then((d) => live && setActivity(d.clientActivity))
       .catch((e) => live && setError(e))
       .finally(() => live && setLoading(false));

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { gql, Session } from '../api';
 import { Choice, ClientName, DecisionBadge, Empty, ErrorBox, Section } from '../components/common';
 import { fromInputTime, toInputTime, utc } from '../format';
-import { AUDIT_EVENTS, AuditEvent, ConsoleClient, EventsPage } from '../queries';
+import { AuditFilter, ConsoleAuditEventFragment as AuditEvent, ConsoleClientFragment as ConsoleClient, ConsoleEventsDocument, ConsoleEventsQuery } from '../generated/api';
 import { navigate, UrlParams } from '../url-state';
 import { DECISIONS } from '../vocabulary';
 
@@ -21,7 +21,7 @@ function filterOf(params: UrlParams): Filter {
   return f;
 }
 
-/** SPEC §6 `auditEvents` as a form, a table with cursor paging both ways, and one record's details. */
+/** `auditEvents` as a form, a table with cursor paging both ways, and one record's details. */
 export function EventsView({ params, clients, session }: { params: UrlParams; clients: ConsoleClient[]; session: Session }) {
   const filter = useMemo(() => filterOf(params), [params]);
   const first = PAGE_SIZES.includes(Number(params.first)) ? Number(params.first) : 50;
@@ -29,7 +29,7 @@ export function EventsView({ params, clients, session }: { params: UrlParams; cl
   const key = JSON.stringify([filter, first]);
   const names = useMemo(() => new Map(clients.map((c) => [c.id, c.displayName])), [clients]);
 
-  const [page, setPage] = useState<EventsPage['auditEvents'] | null>(null);
+  const [page, setPage] = useState<ConsoleEventsQuery['auditEvents'] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
@@ -41,7 +41,8 @@ export function EventsView({ params, clients, session }: { params: UrlParams; cl
     let live = true;
     setLoading(true);
     setError(null);
-    gql<EventsPage>(AUDIT_EVENTS, { filter: Object.keys(filter).length ? filter : null, first, after })
+    // The URL's values go as they are (a shared link may hold any): the API says what is wrong with one.
+    gql(ConsoleEventsDocument, { filter: Object.keys(filter).length ? (filter as AuditFilter) : null, first, after })
       .then((d) => { if (live) { setPage(d.auditEvents); setSelected(null); } })
       .catch((e) => { if (live) { setError(e); setPage(null); } })
       .finally(() => live && setLoading(false));

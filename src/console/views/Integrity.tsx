@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { Empty, ErrorBox, Section } from '../components/common';
 import { count, utc } from '../format';
-import { ChainStatus, CHAINS, START_VERIFICATION, VERIFICATION, VerificationJob } from '../queries';
+import { ConsoleChainsDocument, ConsoleChainsQuery, ConsoleVerificationDocument, ConsoleVerificationJobFragment as VerificationJob, ConsoleVerifyDocument } from '../generated/api';
+
+type ChainStatus = ConsoleChainsQuery['auditChainStatus'][number];
 
 const POLL_MS = 250;
 
@@ -13,7 +15,7 @@ export function IntegrityView() {
   const [error, setError] = useState<unknown>(null);
   const timer = useRef<number | null>(null);
 
-  const load = () => gql<{ auditChainStatus: ChainStatus[] }>(CHAINS).then((d) => setChains(d.auditChainStatus), setError);
+  const load = () => gql(ConsoleChainsDocument).then((d) => setChains(d.auditChainStatus), setError);
 
   useEffect(() => {
     void load();
@@ -23,7 +25,7 @@ export function IntegrityView() {
   function poll(id: string) {
     timer.current = setTimeout(async () => {
       try {
-        const d = await gql<{ chainVerification: VerificationJob | null }>(VERIFICATION, { id });
+        const d = await gql(ConsoleVerificationDocument, { id });
         if (!d.chainVerification) throw new Error('The verification is no longer known to this gateway');
         setJob(d.chainVerification);
         if (d.chainVerification.state === 'RUNNING') poll(id);
@@ -37,7 +39,7 @@ export function IntegrityView() {
   async function verify() {
     setError(null);
     try {
-      const d = await gql<{ startChainVerification: VerificationJob }>(START_VERIFICATION);
+      const d = await gql(ConsoleVerifyDocument);
       setJob(d.startChainVerification);
       if (d.startChainVerification.state === 'RUNNING') poll(d.startChainVerification.id);
       else void load();

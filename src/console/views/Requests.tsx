@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { Session } from '../api';
 import { Choice, Section } from '../components/common';
 import { RequestFilter, RequestList } from '../components/Requests';
-import type { ConsoleClient } from '../queries';
+import type { ConsoleClientFragment as ConsoleClient } from '../generated/api';
 import { navigate, UrlParams } from '../url-state';
 import { REQUEST_KINDS } from '../vocabulary';
 

@@ -3,10 +3,10 @@ import { ApiError, gql } from '../api';
 import { ClientName, Empty, ErrorBox, Section } from '../components/common';
 import { RequestList } from '../components/Requests';
 import { count, utc } from '../format';
-import { ConsoleClient, CORRECTION_NOTICES, CorrectionNotice, CREATE_DOWNLOAD, DISCLOSURE_REPORT, SubjectAnswer } from '../queries';
+import { ConsoleClientFragment as ConsoleClient, ConsoleCorrectionNoticesDocument, ConsoleCorrectionNoticesQuery, ConsoleDisclosureReportDocument, ConsoleDisclosureReportQuery as SubjectAnswer, ConsoleDownloadDocument, RecordsFormat } from '../generated/api';
 import { navigate, UrlParams } from '../url-state';
 
-type Format = 'CSV' | 'NDJSON';
+type Format = RecordsFormat;
 
 /** One subject: who received its data (the disclosure report), its requests and correction notices, its consents, erasure, and its records to download. */
 export function SubjectView({ params, clients, serverTime }: { params: UrlParams; clients: ConsoleClient[]; serverTime: string }) {
@@ -22,7 +22,7 @@ export function SubjectView({ params, clients, serverTime }: { params: UrlParams
     if (!subjectId) return;
     let live = true;
     setLoading(true);
-    gql<SubjectAnswer>(DISCLOSURE_REPORT, { subjectId })
+    gql(ConsoleDisclosureReportDocument, { subjectId })
       .then((d) => live && setAnswer(d))
       .catch((e) => live && setError(e))
       .finally(() => live && setLoading(false));
@@ -147,14 +147,14 @@ export function SubjectView({ params, clients, serverTime }: { params: UrlParams
 
 /** The recipients told to correct what they received about the subject (SPEC §7): categories only, never a value. */
 function CorrectionNotices({ subjectId, names }: { subjectId: string; names: Map<string, string> }) {
-  const [notices, setNotices] = useState<CorrectionNotice[] | null>(null);
+  const [notices, setNotices] = useState<ConsoleCorrectionNoticesQuery['correctionNotices'] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     setNotices(null);
     setError(null);
     let live = true;
-    gql<{ correctionNotices: CorrectionNotice[] }>(CORRECTION_NOTICES, { subjectId })
+    gql(ConsoleCorrectionNoticesDocument, { subjectId })
       .then((d) => live && setNotices(d.correctionNotices))
       .catch((e) => live && setError(e));
     return () => { live = false; };
@@ -199,7 +199,7 @@ function Downloads({ subjectId }: { subjectId: string }) {
     setBusy(format);
     setError(null);
     try {
-      const d = await gql<{ createRecordsDownload: { url: string } }>(CREATE_DOWNLOAD, { subjectId, format });
+      const d = await gql(ConsoleDownloadDocument, { subjectId, format });
       const a = document.createElement('a');
       a.href = d.createRecordsDownload.url;
       a.rel = 'noopener';
