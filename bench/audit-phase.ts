@@ -7,10 +7,12 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure, FieldRecord } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
+import { sensitiveFields } from '../src/enforcement/sensitive-fields';
 import { gatewayContext, RequestState } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, CompiledPolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
+import { resolverServices } from '../src/services';
 import { quantile, table } from './stats';
 import { BENCH_USERS, BenchStore } from './store';
 
@@ -121,12 +123,13 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
 
   const base = buildGatewaySchema();
   const schema = enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
+  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy });
   const caller = (await new ClientRegistry(store.ds, 0).get('security-console'))!;
   const events = parse(`query($s: ID) @purpose(name: "audit.review") { auditEvents(filter: { subjectId: $s }, first: 50) { edges { node { id at clientId field decision } } pageInfo { hasNextPage endCursor } } }`);
   const report = parse(`query($s: ID!) @purpose(name: "audit.review") { disclosureReport(subjectId: $s) { clientId categories purposes firstAt lastAt count } }`);
   const time = async (document: typeof events, s: string) => {
-    const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds });
-    ctx.request.declare(new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false));
+    const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds, ...services });
+    ctx.request.declare(new Disclosure(ctx.request.id, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.request.at, false));
     const t = process.hrtime.bigint();
     const r = await execute({ schema, document, contextValue: ctx, variableValues: { s } });
     if (r.errors?.length) throw new Error(JSON.stringify(r.errors));

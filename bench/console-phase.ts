@@ -5,10 +5,12 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
+import { sensitiveFields } from '../src/enforcement/sensitive-fields';
 import { gatewayContext, RequestState } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
+import { resolverServices } from '../src/services';
 import { rollUpActivity } from '../src/review';
 import { quantile, table } from './stats';
 import type { BenchStore } from './store';
@@ -72,7 +74,9 @@ export async function runConsolePhase(store: BenchStore): Promise<string> {
   for (let step; (step = await rollUpActivity(store.ds)) > 0;) counted += step;
   const catchUp = Number(process.hrtime.bigint() - t0) / 1e9;
   const policy = compilePolicy(loadPolicy(defaultPolicyPath()));
-  const schema = enforceSchema(buildGatewaySchema(), { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
+  const base = buildGatewaySchema();
+  const schema = enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
+  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy });
   const caller = (await new ClientRegistry(store.ds, 0).get('security-console'))!;
   const [latest] = await store.ds.query('SELECT MAX(at) AS at FROM audit_events');
   const end = new Date(new Date(latest.at instanceof Date ? latest.at : String(latest.at).replace(' ', 'T') + 'Z').getTime() + DAY);
@@ -86,8 +90,8 @@ export async function runConsolePhase(store: BenchStore): Promise<string> {
     const [n] = await store.ds.query('SELECT COUNT(*) AS n FROM audit_events WHERE client_id = ? AND at >= ? AND at < ?', [clientId, from.slice(0, 23).replace('T', ' '), to.slice(0, 23).replace('T', ' ')]);
     const ms: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds });
-      ctx.request.declare(new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false));
+      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds, ...services });
+      ctx.request.declare(new Disclosure(ctx.request.id, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.request.at, false));
       const t = process.hrtime.bigint();
       const r = await execute({ schema, document, contextValue: ctx, variableValues: { c: clientId, from, to } });
       if (r.errors?.length) throw new Error(JSON.stringify(r.errors));

@@ -8,9 +8,11 @@ import { Caller, ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
-import { GatewayContext, gatewayContext, RequestState } from '../src/graphql/context';
+import { sensitiveFields } from '../src/enforcement/sensitive-fields';
+import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../src/graphql/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
+import { resolverServices } from '../src/services';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
 import { CompiledDocuments } from './jit';
 import { plainSchema } from './plain-schema';
@@ -61,7 +63,7 @@ function context(ds: BenchStore['ds'], p: Prepared, env: Env): GatewayContext {
   const scope = rowScope([scopeOf(env.policy, declared.purpose)], p.caller, declared.caseRef);
   const loaders = createLoaders(ds);
   loaders.useScope(scope);
-  return gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller: p.caller, loaders, ds });
+  return gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller: p.caller, loaders, ds, ...env.services });
 }
 
 /** Runs one operation as a variant: the enforced ones declare the purpose, execute, and (A, S, J) commit the audit. */
@@ -71,7 +73,7 @@ async function runOnce(v: Variant, p: Prepared, env: Env, explain = false): Prom
     return { result: (await execute({ schema: v === 'B' ? env.base : env.plain, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult };
   }
   const declared = declarePurpose(env.policy, p.caller, { headers: ctx.request.headers, operation: p.operation, variables: p.w.variables })!;
-  const d = new Disclosure(ctx.requestId, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.requestTime, explain);
+  const d = new Disclosure(ctx.request.id, p.caller.id, declared.purpose, declared.basis, declared.caseRef, env.policy, ctx.request.at, explain);
   ctx.request.declare(d);
   const result = (v === 'J' || v === 'JE'
     ? await env.jit.execute(p.w.file, p.document, undefined, ctx, p.w.variables)
@@ -91,6 +93,7 @@ interface Env {
   shield: GraphQLSchema;
   jit: CompiledDocuments;
   audit: Audit;
+  services: ResolverServices;
 }
 
 /** Delete a response path (masked or denied in A) from a result tree, so that A and B can be compared on the rest. */
@@ -179,6 +182,7 @@ export async function runInProcess(store: BenchStore, rounds: number): Promise<{
     shield: shieldSchema(base, options),
     jit: new CompiledDocuments(enforced, policy),
     audit: createAudit(store.ds),
+    services: resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }),
   };
   const registry = new ClientRegistry(store.ds, 0);
   const rows: InProcessResult[] = [];

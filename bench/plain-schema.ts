@@ -23,7 +23,7 @@ export function plainSchema(): GraphQLSchema {
       device: (_s, { id }, ctx) => { const n = rowId(id); return n === null ? null : ctx.loaders.deviceById.load(n); },
     },
     User: {
-      isMinor: (u: User, _a, ctx) => isMinorOn(u.birthDate, ctx.requestTime),
+      isMinor: (u: User, _a, ctx) => isMinorOn(u.birthDate, ctx.request.at),
       paymentAccounts: (u: User, _a, ctx) => ctx.loaders.paymentAccountsByUser.load(u.id),
       devices: (u: User, _a, ctx) => ctx.loaders.devicesByUser.load(u.id),
       orders: async (u: User, args, ctx) => { const w = pageWindow(args); return toConnection(await ctx.loaders.ordersByUser.load({ userId: u.id, window: w }), w); },

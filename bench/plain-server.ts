@@ -8,9 +8,12 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import type { Config } from '../src/config';
 import { openStore } from '../src/db/data-source';
+import { sensitiveFields } from '../src/enforcement/sensitive-fields';
 import { gatewayContext, RequestState } from '../src/graphql/context';
+import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { compilePolicy, defaultPolicyPath, loadPolicy, rowScope, scopeOf } from '../src/policy';
+import { resolverServices } from '../src/services';
 import { plainSchema } from './plain-schema';
 
 /**
@@ -24,6 +27,9 @@ export async function startPlainServer(config: Config): Promise<{ url: string; c
   const registry = new ClientRegistry(ds, config.clientCacheMs);
   const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
   const schema: GraphQLSchema = plainSchema();
+  // What the gateway's own resolvers would reach (none of plain-schema's does).
+  const base = buildGatewaySchema();
+  const services = resolverServices(ds, { schema: base, fields: sensitiveFields(base), policy });
   const documents = new Map<string, { document: DocumentNode; operation: OperationDefinitionNode } | readonly GraphQLError[]>();
   const prepared = (query: string) => {
     let hit = documents.get(query);
@@ -55,7 +61,7 @@ export async function startPlainServer(config: Config): Promise<{ url: string; c
       const declared = declarePurpose(policy, caller, { headers: new Map(), operation, variables });
       const loaders = createLoaders(ds);
       loaders.useScope(rowScope(declared ? [scopeOf(policy, declared.purpose)] : ['all'], caller, declared?.caseRef ?? null));
-      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders, ds });
+      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders, ds, ...services });
       send(res, 200, await execute({ schema, document, contextValue: ctx, variableValues: variables }));
     })().catch((e: unknown) => send(res, 500, { errors: [{ message: (e as Error).message }] })));
   });

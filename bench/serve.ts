@@ -1,24 +1,22 @@
 import 'reflect-metadata';
-import { startGateway } from '../src/app';
+import { openGateway, serveGateway } from '../src/app';
 import { loadConfig } from '../src/config';
 import { statementCounter } from '../src/db/statement-counter';
-import { buildGatewaySchema } from '../src/graphql/schema';
-import { compilePolicy, defaultPolicyPath, loadPolicy } from '../src/policy';
-import { installApolloVariant } from './apollo-variant';
 import { startPlainServer } from './plain-server';
+import { GatewayVariant, servingFor } from './variants';
 
 /**
  * The gateway as the HTTP benchmark runs it, in its own process (so that the load generator
  * does not share its event loop): BENCH_VARIANT=A as shipped, E enforced without audit, B with
- * enforcement and audit off, S the graphql-shield peer and J the graphql-jit executor (both
- * inside the shipped gateway, bench/apollo-variant.ts), C plain graphql-js behind node's http
- * server (bench/plain-server.ts).
+ * enforcement and audit off, S the graphql-shield peer and J the graphql-jit executor, each
+ * assembled from the gateway's own blocks (bench/variants.ts), C plain graphql-js behind node's
+ * http server (bench/plain-server.ts).
  * Answers the parent's IPC "stats" with SQL statements so far, RSS and the audit commit time; "settle"
  * once audit_events holds every record committed so far.
  */
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', RATE_LIMIT_PER_SECOND: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000' });
-  const variant = process.env.BENCH_VARIANT;
+  const variant = process.env.BENCH_VARIANT ?? 'A';
   // A bench that dies (or is stopped) takes its gateways with it.
   process.once('disconnect', () => process.exit(0));
   if (variant === 'C') {
@@ -31,11 +29,9 @@ async function main(): Promise<void> {
     process.send?.({ url: plain.url });
     return;
   }
-  if (variant === 'S' || variant === 'J') {
-    const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
-    installApolloVariant(variant, { base: buildGatewaySchema(), policy, pseudonymSecret: config.pseudonymSecret });
-  }
-  const gateway = await startGateway(config, { benchmarkWithoutEnforcement: variant === 'B', benchmarkWithoutAudit: variant === 'E' });
+  if (!['A', 'E', 'B', 'S', 'J'].includes(variant)) throw new Error(`unknown BENCH_VARIANT ${variant}`);
+  const core = await openGateway(config);
+  const gateway = await serveGateway(core, servingFor(variant as GatewayVariant, core));
   // The gateway's own audit commit histogram (accepted → durable), as /metrics shows it.
   const commitTime = async () => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();

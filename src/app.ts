@@ -1,4 +1,5 @@
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, ApolloServerOptions, ApolloServerOptionsWithSchema, ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -11,7 +12,7 @@ import type { GatewayContext } from './graphql/context';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
 import { enforceSchema } from './enforcement/enforce-schema';
 import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement/plugin';
-import { checkSchemaAgainstPolicy, sensitiveFields } from './enforcement/sensitive-fields';
+import { checkSchemaAgainstPolicy, SensitiveField, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
 import { compilePolicy, CompiledPolicy, defaultPolicyPath, loadPolicy } from './policy';
 import { hardening } from './hardening';
@@ -21,10 +22,10 @@ import { recordsDownloadRoute } from './http/records-download';
 import { subjectCopyRoute } from './http/subject-copy-route';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
-import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
+import { countOutcomes, createMetrics, GatewayMetrics, measuredCommit, metricsRoute } from './metrics';
 import { startActivityRollup } from './review';
+import { resolverServices } from './services';
 import { installOnboarding } from './onboarding';
-import { UNRESTRICTED } from './policy/scope';
 import { caseLookup } from './relationships/cases';
 
 export interface Gateway {
@@ -41,31 +42,41 @@ export interface Gateway {
 export interface GatewayOptions {
   /** An already open store (tests share one); otherwise the gateway opens and migrates its own. */
   ds?: DataSource;
-  /**
-   * Serve the same schema and resolvers with enforcement and audit off. Exists only so that
-   * `npm run bench` can measure their cost (variant B); no configuration or CLI reaches it.
-   */
-  benchmarkWithoutEnforcement?: boolean;
-  /**
-   * Enforce, but commit no audit record (the response does not wait for one). Exists only so
-   * that `npm run bench` can measure what the audit adds to an enforced request (variant E).
-   */
-  benchmarkWithoutAudit?: boolean;
 }
 
-/** Benchmark variant B only: with enforcement off, every row is in scope (the purpose plugin decides it otherwise). */
-const everyRowInScope: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ contextValue }) {
-        contextValue.loaders.useScope(UNRESTRICTED);
-      },
-    };
-  },
-};
+/**
+ * What every gateway is built on, whatever it serves: the store, the client registry, the policy
+ * (checked against the schema and recorded in the version ledger), the schema before enforcement,
+ * the audit and the metrics. Built once by openGateway; serveGateway assembles the rest on it.
+ */
+export interface GatewayCore {
+  readonly config: Config;
+  readonly ds: DataSource;
+  /** The core opened the store itself (and closes it); false when it was handed one. */
+  readonly ownsStore: boolean;
+  readonly registry: ClientRegistry;
+  readonly policy: CompiledPolicy;
+  /** The gateway's schema with its @sensitive directives, before enforcement. */
+  readonly baseSchema: GraphQLSchema;
+  readonly fields: Map<string, SensitiveField>;
+  /** Requests in flight (background audit work yields to them). */
+  readonly activity: RequestActivity;
+  readonly audit: Audit;
+  readonly metrics: GatewayMetrics;
+}
 
-/** Compose the gateway: store → schema → Apollo → HTTP. Listens on config.port (0: any free port). */
-export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+/** How the gateway serves GraphQL: the schema and the plugins that read the purpose and commit the audit. */
+export interface Serving {
+  /** The schema Apollo executes (the enforced one as shipped). */
+  schema: GraphQLSchema;
+  /** Run after the hardening plugins and before the internal-status plugin (purpose and disclosure as shipped). */
+  plugins: ApolloServerPlugin<GatewayContext>[];
+  /** Has the last word on Apollo's options (the benchmark's graphql-shield and graphql-jit variants); as built otherwise. */
+  apollo?: (options: ApolloServerOptionsWithSchema<GatewayContext>) => ApolloServerOptions<GatewayContext>;
+}
+
+/** Opens (or takes) the store, checks the policy against the schema, records its version, starts the audit. */
+export async function openGateway(config: Config, options: GatewayOptions = {}): Promise<GatewayCore> {
   const ds = options.ds ?? (await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile }));
   const ownsStore = !options.ds;
   const registry = new ClientRegistry(ds, config.clientCacheMs);
@@ -81,20 +92,41 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (ownsStore) await ds.destroy().catch(() => undefined);
     throw e;
   }
-  const unenforced = options.benchmarkWithoutEnforcement === true;
-  const schema = unenforced ? baseSchema : enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
   const activity = new RequestActivity();
   const audit = createAudit(ds, { activity });
-  const commit: DisclosureCommit = options.benchmarkWithoutAudit === true ? () => Promise.resolve() : (d) => audit.commit(d);
   const metrics = createMetrics({ ds, auditStats: () => audit.stats() });
+  return { config, ds, ownsStore, registry, policy, baseSchema, fields, activity, audit, metrics };
+}
 
+/** The audit commit as shipped: the response waits until its records are durable. */
+function auditCommit(core: GatewayCore): DisclosureCommit {
+  return (d) => core.audit.commit(d);
+}
+
+/**
+ * GraphQL as shipped: the schema with every @sensitive field decided by the policy, the purpose
+ * plugin (declared purpose, row scope) and the disclosure plugin committing each response's
+ * records with `commit` (the audit's), measured.
+ */
+export function shippedServing(core: GatewayCore, commit: DisclosureCommit = auditCommit(core)): Serving {
+  const { ds, policy, baseSchema, fields, metrics, config } = core;
+  return {
+    schema: enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret }),
+    plugins: [purposePlugin({ policy, fields, cases: caseLookup(ds) }), disclosurePlugin(measuredCommit(metrics, commit))],
+  };
+}
+
+/** Assembles Apollo and the HTTP routes on `core`, serving GraphQL as `serving` says; listens on config.port (0: any free port). */
+export async function serveGateway(core: GatewayCore, serving: Serving): Promise<Gateway> {
+  const { config, ds, ownsStore, registry, policy, baseSchema, fields, activity, audit, metrics } = core;
+  const { schema } = serving;
   const guard = hardening(config);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...guard.plugins, // introspection, query limits, suggestions: refusals before the purpose is even read
-    ...(unenforced ? [everyRowInScope] : [purposePlugin({ policy, fields, cases: caseLookup(ds) }), disclosurePlugin(measuredCommit(metrics, commit))]),
+    ...serving.plugins,
     internalStatusPlugin,
   ];
-  const apollo = new ApolloServer<GatewayContext>({
+  const options: ApolloServerOptionsWithSchema<GatewayContext> = {
     schema,
     plugins,
     formatError,
@@ -105,22 +137,24 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // No automatic persisted queries: a hash Apollo remembers would bypass the preflight checks (trusted documents, tokens).
     persistedQueries: false,
     csrfPrevention: { requestHeaders: ['authorization', 'x-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
-  });
+  };
+  const apollo = new ApolloServer<GatewayContext>(serving.apollo ? serving.apollo(options) : options);
   await apollo.start();
 
   const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }, audit.readiness];
   // Checks between authentication and execution, in order (rate limit, trusted documents…).
   const onboarding = installOnboarding({ ds, registry, policy, schema: baseSchema, fields, cacheMs: config.clientCacheMs });
+  const services = resolverServices(ds, onboarding.check);
   // Untrusted documents are refused before their text is tokenised.
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
-    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
+    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, services, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
     '/schema.graphql': onboarding.schemaRoute,
     '/metrics': metricsRoute(metrics),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
     '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, registry })),
-    '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, (d) => audit.commit(d)) })),
+    '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, services, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, auditCommit(core)) })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {
@@ -145,4 +179,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     log.info('gateway stopped');
   })());
   return { url, port, ds, policy, audit, server, registry, close };
+}
+
+/** Compose the gateway as shipped: store → enforced schema → purpose and audit plugins → Apollo → HTTP. */
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const core = await openGateway(config, options);
+  return serveGateway(core, shippedServing(core));
 }

@@ -41,6 +41,11 @@ export interface QueryLimits {
 
 export class ConfigError extends Error {}
 
+/** The line a failed start prints after "PurposeGate: ": a configuration or policy error as it is, anything else as "start failed: …". */
+export function startFailure(e: unknown): string {
+  return e instanceof ConfigError || (e as Error)?.name === 'PolicyValidationError' ? (e as Error).message : `start failed: ${(e as Error)?.message ?? e}`;
+}
+
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

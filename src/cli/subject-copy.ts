@@ -12,6 +12,7 @@ import { PolicyVersionChangedError, recordPolicyVersion } from '../db/entities/P
 import { compilePolicy, defaultPolicyPath, loadPolicy } from '../policy';
 import { AccessCopyError, buildAccessCopy, copyClient, copyCounts, DEFAULT_COPY_CLIENT, describeCounts } from '../rights/access-copy';
 import { RightsError } from '../rights/errors';
+import { resolverServices } from '../services';
 import { runCli, withStore } from './store';
 
 /**
@@ -43,7 +44,8 @@ const program = new Command('subject:copy')
     const config = loadConfig(process.env);
     const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
     const schema = buildGatewaySchema();
-    checkSchemaAgainstPolicy(sensitiveFields(schema), policy);
+    const fields = sensitiveFields(schema);
+    checkSchemaAgainstPolicy(fields, policy);
     const enforcedSchema = enforceSchema(schema, { policy, pseudonymSecret: config.pseudonymSecret });
     const out = path.resolve(o.out);
     // Written beside the target and renamed into place: a failure leaves no file, not half of one.
@@ -57,7 +59,7 @@ const program = new Command('subject:copy')
         const audit = createAudit(ds);
         try {
           const caller = await copyClient(ds, policy, o.client);
-          const copy = await buildAccessCopy({ ds, policy, enforcedSchema, commit: (d) => audit.commit(d) }, { requestId: rowId(o.request), rawRequestId: o.request }, caller);
+          const copy = await buildAccessCopy({ ds, services: resolverServices(ds, { schema, fields, policy }), policy, enforcedSchema, commit: (d) => audit.commit(d) }, { requestId: rowId(o.request), rawRequestId: o.request }, caller);
           writeSync(fd, JSON.stringify(copy, null, 2) + '\n');
           closeSync(fd);
           renameSync(partial, out);

@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { Caller } from '../callers/registry';
 import type { Disclosure } from '../enforcement/disclosure';
 import type { Loaders } from '../loaders';
+import type { CheckContext } from '../onboarding/check-operation';
+import type { ChainVerifications } from '../review/verification';
 
 /**
  * One request's own state, created by whoever starts the request (the HTTP handler, the access
@@ -42,10 +44,10 @@ export interface GatewayContext {
   readonly caller: Caller;
   readonly loaders: Loaders;
   readonly ds: DataSource;
-  /** request.id, kept flat for the resolvers that read it. */
-  readonly requestId: string;
-  /** request.at, kept flat for the resolvers that read it. */
-  readonly requestTime: Date;
+  /** What `checkOperation` checks a document against: the gateway's schema and policy (built once, src/app.ts). */
+  readonly operationCheck: CheckContext;
+  /** The console's chain verification jobs of this gateway's store (built once, src/app.ts). */
+  readonly verifications: ChainVerifications;
   /**
    * Set by the HTTP handler that writes the response: the disclosure plugin hands it the audit
    * commit under way (true once durable, false if it failed) instead of waiting for it itself,
@@ -55,10 +57,12 @@ export interface GatewayContext {
   readonly holdResponseFor?: (committed: Promise<boolean>) => void;
 }
 
-/** A request's context: the flat `requestId` and `requestTime` are taken from `request`, so that they cannot disagree with it. */
-export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'holdResponseFor'>): GatewayContext {
-  const { request } = parts;
-  return { ...parts, requestId: request.id, requestTime: request.at };
+/** The gateway's services its resolvers reach, built once (src/app.ts) and handed to whoever builds a context. */
+export type ResolverServices = Pick<GatewayContext, 'operationCheck' | 'verifications'>;
+
+/** A request's context: the request's own state, its caller and loaders, and the gateway's services. */
+export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'holdResponseFor'> & ResolverServices): GatewayContext {
+  return { ...parts };
 }
 
 /** A GraphQL ID argument as a row id; anything that is not one simply matches no row. */

@@ -17,7 +17,7 @@ export function introspectionPlugin(allow: 'internal' | 'all'): ApolloServerPlug
           if (!operation || allow === 'all' || ctx.caller.kind === 'internal') return;
           const names = selectedFieldNames(document, operation);
           if (!names.has('__schema') && !names.has('__type')) return;
-          log.info({ requestId: ctx.requestId, client: ctx.caller.id }, 'introspection refused');
+          log.info({ requestId: ctx.request.id, client: ctx.caller.id }, 'introspection refused');
           throw gatewayError('INTROSPECTION_DISABLED', 'Introspection is available to internal clients only; GET /schema.graphql describes the API');
         },
       };

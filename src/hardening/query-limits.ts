@@ -73,7 +73,7 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<Gatew
           if (!operation) return;
           const exceeded = measure(schema, document, operation, request.variables ?? {});
           if (!exceeded) return;
-          log.warn({ requestId: ctx.requestId, client: ctx.caller.id, limit: exceeded.limit, max: limits[exceeded.limit] }, 'query limit exceeded');
+          log.warn({ requestId: ctx.request.id, client: ctx.caller.id, limit: exceeded.limit, max: limits[exceeded.limit] }, 'query limit exceeded');
           throw gatewayError('QUERY_LIMIT_EXCEEDED', exceeded.message, { limit: exceeded.limit });
         },
       };

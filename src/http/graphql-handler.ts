@@ -7,7 +7,7 @@ import { bearerKey } from '../callers/keys';
 import type { Caller, ClientRegistry } from '../callers/registry';
 import type { ErrorCode } from '../errors';
 import { now } from '../clock';
-import { GatewayContext, gatewayContext, RequestState } from '../graphql/context';
+import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../graphql/context';
 import { AUDIT_UNAVAILABLE } from '../enforcement/plugin';
 import { createLoaders } from '../loaders';
 import { log } from '../log';
@@ -38,6 +38,8 @@ export interface GraphQLHandlerDeps {
   apollo: ApolloServer<GatewayContext>;
   registry: ClientRegistry;
   ds: DataSource;
+  /** The gateway's services, handed to the resolvers through each request's context. */
+  services: ResolverServices;
   bodyLimitBytes: number;
   preflight?: Preflight[];
   /** Told of every request from its start until its response is over (background audit work yields to them). */
@@ -108,6 +110,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       caller,
       loaders: createLoaders(deps.ds),
       ds: deps.ds,
+      ...deps.services,
       holdResponseFor: (c) => {
         committed = c;
       },

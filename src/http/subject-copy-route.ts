@@ -5,7 +5,7 @@ import { bearerKey } from '../callers/keys';
 import type { ClientRegistry } from '../callers/registry';
 import { enforceSchema } from '../enforcement/enforce-schema';
 import type { DisclosureCommit } from '../enforcement/plugin';
-import { rowId } from '../graphql/context';
+import { ResolverServices, rowId } from '../graphql/context';
 import { log } from '../log';
 import { clientMayDeclare, CompiledPolicy, Purpose } from '../policy';
 import { AccessCopyError, buildAccessCopy, copyCounts } from '../rights/access-copy';
@@ -15,6 +15,8 @@ import { sendError } from './respond';
 export interface SubjectCopyRouteDeps {
   ds: DataSource;
   registry: ClientRegistry;
+  /** The gateway's services, for the context the copy is read in. */
+  services: ResolverServices;
   policy: CompiledPolicy;
   /** The gateway's schema before enforcement: the route enforces it itself, whatever the gateway serves. */
   schema: GraphQLSchema;
@@ -46,7 +48,7 @@ export function subjectCopyRoute(deps: SubjectCopyRouteDeps) {
     const raw = url.searchParams.get('request') ?? '';
     const started = Date.now();
     try {
-      const copy = await buildAccessCopy({ ds: deps.ds, policy: deps.policy, enforcedSchema, commit: deps.commit }, { requestId: rowId(raw), rawRequestId: raw }, caller);
+      const copy = await buildAccessCopy({ ds: deps.ds, services: deps.services, policy: deps.policy, enforcedSchema, commit: deps.commit }, { requestId: rowId(raw), rawRequestId: raw }, caller);
       const text = JSON.stringify(copy, null, 2);
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',

@@ -12,7 +12,7 @@ import { TrustedDocuments } from './trusted-documents';
 import { trustedDocumentsPreflight } from './trusted-documents-preflight';
 
 export { checkOperation, neverReceived } from './check-operation';
-export type { CheckRequest, FieldCheck, OperationCheck } from './check-operation';
+export type { CheckContext, CheckRequest, FieldCheck, OperationCheck } from './check-operation';
 export { documentHash, TrustedDocuments } from './trusted-documents';
 
 export interface OnboardingDeps {
@@ -35,25 +35,13 @@ export interface Onboarding {
   readonly schemaRoute: Route;
 }
 
-// Resolvers reach the gateway's onboarding through the store they are handed; one gateway per store.
-const byStore = new WeakMap<DataSource, Onboarding>();
-
-/** Builds the onboarding services of one gateway and makes them reachable from its resolvers. */
+/** Builds the onboarding services of one gateway (src/app.ts hands each to the places that use it). */
 export function installOnboarding(deps: OnboardingDeps): Onboarding {
   const documents = new TrustedDocuments(deps.ds, deps.cacheMs);
-  const onboarding: Onboarding = {
+  return {
     check: { schema: deps.schema, fields: deps.fields, policy: deps.policy },
     documents,
     trustedDocuments: trustedDocumentsPreflight(documents),
     schemaRoute: schemaRoute(deps),
   };
-  byStore.set(deps.ds, onboarding);
-  return onboarding;
-}
-
-/** The onboarding services of the gateway that owns `ds`. */
-export function onboardingFor(ds: DataSource): Onboarding {
-  const onboarding = byStore.get(ds);
-  if (!onboarding) throw new Error('onboarding is not installed on this gateway (installOnboarding in src/app.ts)');
-  return onboarding;
 }

@@ -2,7 +2,7 @@
 export { ACTIVITY_SQL, clientActivity, chooseBucket, HOURLY_UP_TO_MS, MAX_RANGE_MS } from './activity';
 export { chainGroupsSql, rollUpActivity, rollupBatch, startActivityRollup } from './activity-rollup';
 export type { ClientActivity, DecisionCounts, TimeBucket } from './activity';
-export { chainVerifications, ChainVerifications } from './verification';
+export { ChainVerifications } from './verification';
 export type { VerificationJob, VerificationState } from './verification';
 export { issueDownload, redeemDownload, DOWNLOAD_TTL_MS } from './downloads';
 export type { DownloadGrant } from './downloads';

@@ -7,5 +7,5 @@ import { log } from '../log';
  * writer records field disclosures only, so a review call has no audit_events record of its own.
  */
 export function logReview(ctx: GatewayContext, action: string, details: Record<string, string | number | boolean | null> = {}): void {
-  log.info({ requestId: ctx.requestId, client: ctx.caller.id, purpose: 'audit.review', action, ...details }, 'audit review');
+  log.info({ requestId: ctx.request.id, client: ctx.caller.id, purpose: 'audit.review', action, ...details }, 'audit review');
 }

@@ -163,12 +163,3 @@ export class ChainVerifications {
     }
   }
 }
-
-const perStore = new WeakMap<DataSource, ChainVerifications>();
-
-/** The jobs of a store (one registry per DataSource, so that gateways in one process stay apart). */
-export function chainVerifications(ds: DataSource): ChainVerifications {
-  let v = perStore.get(ds);
-  if (!v) perStore.set(ds, (v = new ChainVerifications(ds)));
-  return v;
-}

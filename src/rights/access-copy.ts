@@ -6,7 +6,7 @@ import { Caller, ClientRegistry } from '../callers/registry';
 import { now } from '../clock';
 import { Client, Consent, SubjectRequest, User } from '../db/entities';
 import { Disclosure, ExplainEntry } from '../enforcement/disclosure';
-import { gatewayContext, RequestState, toIso } from '../graphql/context';
+import { gatewayContext, RequestState, ResolverServices, toIso } from '../graphql/context';
 import { createLoaders } from '../loaders';
 import { listErasureNotices } from '../onboarding/erasure-notices';
 import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose } from '../policy';
@@ -121,6 +121,8 @@ export interface AccessCopy {
 /** What a copy needs: the store, the policy, the enforced schema and a durable audit commit. */
 export interface AccessCopyDeps {
   ds: DataSource;
+  /** The gateway's services, for the context the subject is read in. */
+  services: ResolverServices;
   policy: CompiledPolicy;
   /** The gateway's schema after enforceSchema: never the base schema (nothing would be decided or audited). */
   enforcedSchema: GraphQLSchema;
@@ -218,7 +220,7 @@ function checked(result: ExecutionResult): Record<string, unknown> {
  * copy's shape (orders flattened out of their connection), with the disclosure, uncommitted.
  */
 async function readSubject(deps: AccessCopyDeps, caller: Caller, userId: number, at: Date) {
-  const { ds, policy, enforcedSchema: schema } = deps;
+  const { ds, services, policy, enforcedSchema: schema } = deps;
   const document = copyDocument();
   const invalid = validate(schema, document);
   if (invalid.length) throw new Error(`the access copy's document no longer fits the schema: ${invalid[0].message}`);
@@ -230,7 +232,7 @@ async function readSubject(deps: AccessCopyDeps, caller: Caller, userId: number,
   const d = new Disclosure(requestId, caller.id, purpose.purpose, purpose.basis, null, policy, at, true);
   const loaders = createLoaders(ds);
   loaders.useScope(rowScope(['all'], caller, null)); // account's scope (SPEC §11)
-  const ctx = gatewayContext({ request: new RequestState(requestId, at, new Map()), caller, loaders, ds });
+  const ctx = gatewayContext({ request: new RequestState(requestId, at, new Map()), caller, loaders, ds, ...services });
   ctx.request.declare(d);
   const run = async (operationName: string, variables: Record<string, unknown>) =>
     checked((await execute({ schema, document, operationName, variableValues: variables, contextValue: ctx })) as ExecutionResult);

@@ -22,10 +22,16 @@ it('a disclosure is declared once, and only for its own request', () => {
   expect(request.disclosure).toBe(d);
 });
 
-it("the context's flat fields are the request's", () => {
+/** What a context needs besides its request; these tests read none of it. */
+const parts = { caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'], operationCheck: {} as GatewayContext['operationCheck'], verifications: {} as GatewayContext['verifications'] };
+
+it("the request's id, time and headers are read from the request the context was built with, and only there", () => {
   const headers = new Map([['x-purpose', 'account']]);
-  const ctx = gatewayContext({ request: new RequestState('r-1', at, headers), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'] });
-  expect([ctx.requestId, ctx.requestTime, ctx.request.headers]).toEqual(['r-1', at, headers]);
+  const request = new RequestState('r-1', at, headers);
+  const ctx = gatewayContext({ request, ...parts });
+  expect(ctx.request).toBe(request);
+  expect([ctx.request.id, ctx.request.at, ctx.request.headers]).toEqual(['r-1', at, headers]);
+  expect(Object.keys(ctx).filter((k) => /^request./.test(k))).toEqual([]);
 });
 
 it("what a plugin declares on Apollo's copy of the context, the resolvers and the context's creator see", async () => {
@@ -38,7 +44,7 @@ it("what a plugin declares on Apollo's copy of the context, the resolvers and th
         return {
           async didResolveOperation({ contextValue }) {
             seen.push(contextValue.request.disclosure?.purpose ?? null);
-            contextValue.request.declare(disclosureOf(contextValue.requestId));
+            contextValue.request.declare(disclosureOf(contextValue.request.id));
           },
         };
       },
@@ -46,7 +52,7 @@ it("what a plugin declares on Apollo's copy of the context, the resolvers and th
   });
   await server.start();
   try {
-    const ctx = gatewayContext({ request: new RequestState('r-1', at, new Map()), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'] });
+    const ctx = gatewayContext({ request: new RequestState('r-1', at, new Map()), ...parts });
     const r = await server.executeOperation({ query: '{ purpose }' }, { contextValue: ctx });
     expect(r.body.kind === 'single' && r.body.singleResult.data).toEqual({ purpose: 'service.fulfilment' });
     expect(seen).toEqual([null]);

@@ -1,16 +1,23 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dropDatabase, freshDatabaseUrl, usingMysql } from '../helpers/store';
 
 /**
- * `npm start` as an operator runs it (node dist/src/server.js): the embedded default
- * creates, migrates and seeds its SQLite file and prints the URL and the demo keys; on
- * MySQL/MariaDB it migrates but never loads demo keys; SIGTERM shuts it down cleanly.
+ * `npm start` as an operator runs it: its first step (`prestart`, node dist/src/cli/first-run.js)
+ * then the server (node dist/src/server.js). The embedded default creates, migrates and seeds its
+ * SQLite file and prints the demo keys and the URL; on MySQL/MariaDB it migrates but never loads
+ * demo keys; SIGTERM shuts it down cleanly.
  */
 const ROOT = path.join(__dirname, '..', '..');
-const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
+const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** The scripts npm runs for `npm start`, in order: each a `node <file>`, run here as npm would (stdout and stderr kept). */
+const [FIRST_RUN, SERVER] = ['prestart', 'start'].map((name) => {
+  const m = /^node (\S+)$/.exec(SCRIPTS[name] ?? '');
+  if (!m) throw new Error(`package.json's "${name}" script is not "node <file>": ${SCRIPTS[name]}`);
+  return path.join(ROOT, m[1]);
+});
 
 interface Running { child: ChildProcess; url: string; stdout: () => string; exited: Promise<number | null> }
 
@@ -21,10 +28,27 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Start the server and wait for the line that says where it serves. */
-function start(env: NodeJS.ProcessEnv): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The first step to its end: its output, or a rejection as the server's own would read if it fails (npm then starts no server). */
+function firstRun(env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, [FIRST_RUN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`npm start's first step exited with ${code}: ${out}${err}`));
+    });
+  });
+}
+
+/** Run `npm start`'s steps and wait for the line that says where the server serves. */
+async function start(env: NodeJS.ProcessEnv): Promise<Running> {
+  let out = await firstRun(env);
+  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -33,7 +57,7 @@ function start(env: NodeJS.ProcessEnv): Promise<Running> {
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      // Wait for the whole banner (the demo keys follow the URL on the embedded default).
+      // The demo keys (on the embedded default) come before the URL, from the first step.
       if (m && (env.DATABASE_URL || /security-console/.test(out))) {
         clearTimeout(timer);
         resolve({ child, url: m[1], stdout: () => out, exited });

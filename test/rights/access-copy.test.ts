@@ -8,9 +8,11 @@ import { disclosureReport } from '../../src/audit/review';
 import type { Caller } from '../../src/callers/registry';
 import { Consent, Order, OrderItem, PaymentAccount, SubjectRequestEvent, User } from '../../src/db/entities';
 import { enforceSchema } from '../../src/enforcement/enforce-schema';
+import { sensitiveFields } from '../../src/enforcement/sensitive-fields';
 import { buildGatewaySchema } from '../../src/graphql/schema';
 import { AccessCopy, AccessCopyDeps, AccessCopyError, buildAccessCopy, copyClient } from '../../src/rights/access-copy';
 import { RightsError } from '../../src/rights/errors';
+import { resolverServices } from '../../src/services';
 import { KEYS, startTestGateway, TestGateway, TEST_TODAY } from '../helpers/gateway';
 import type { TestStore } from '../helpers/store';
 
@@ -30,10 +32,12 @@ let accountService: Caller;
 beforeAll(async () => {
   gw = await startTestGateway();
   const policy = gw.gateway.policy;
+  const schema = buildGatewaySchema();
   deps = {
     ds: gw.store.ds,
+    services: resolverServices(gw.store.ds, { schema, fields: sensitiveFields(schema), policy }),
     policy,
-    enforcedSchema: enforceSchema(buildGatewaySchema(), { policy, pseudonymSecret: 'test-pseudonym-secret-0123456789' }),
+    enforcedSchema: enforceSchema(schema, { policy, pseudonymSecret: 'test-pseudonym-secret-0123456789' }),
     commit: (d) => gw.gateway.audit.commit(d),
   };
   accountService = await copyClient(gw.store.ds, policy, 'account-service');

@@ -6,7 +6,7 @@ import { Client } from '../../db/entities';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { CATEGORIES, CompiledPolicy, purposeCovers, PURPOSES, Scope, SCOPE_MEANING, SCOPES, scopeOf } from '../../policy';
-import { chainVerifications, clientActivity, issueDownload, logReview, MAX_RANGE_MS, subjectState, VerificationJob } from '../../review';
+import { clientActivity, issueDownload, logReview, MAX_RANGE_MS, subjectState, VerificationJob } from '../../review';
 import { GatewayContext, rowId, toIso } from '../context';
 import {
   AuditChainStatus, ChainVerification, ClientActivity, ConsoleClient, ConsoleSession, PurposeScope, RecordsDownload, RecordsFormat, SubjectReview,
@@ -123,7 +123,7 @@ export class ConsoleResolver {
   @Mutation(() => ChainVerification, { description: 'Verify every audit chain now (as `npm run audit:verify`), in the background; poll chainVerification. Auditors only.' })
   async startChainVerification(@Ctx() ctx: GatewayContext): Promise<ChainVerification> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const job = await chainVerifications(ctx.ds).startShared(ctx.caller.id); // jobs are in the store: any replica answers the polls
+    const job = await ctx.verifications.startShared(ctx.caller.id); // jobs are in the store: any replica answers the polls
     logReview(ctx, 'startChainVerification', { job: job.id });
     return toVerification(job);
   }
@@ -132,7 +132,7 @@ export class ConsoleResolver {
   @Query(() => ChainVerification, { nullable: true, description: 'A verification\'s progress and result; null once forgotten. Auditors only.' })
   async chainVerification(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<ChainVerification | null> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const job = await chainVerifications(ctx.ds).get(id);
+    const job = await ctx.verifications.get(id);
     // Polled several times a second: only the outcome is worth a log line.
     if (job && job.state !== 'RUNNING') logReview(ctx, 'chainVerification', { job: job.id, state: job.state });
     return job ? toVerification(job) : null;

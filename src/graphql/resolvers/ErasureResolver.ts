@@ -21,7 +21,7 @@ export class ErasureResolver {
       const before = await store.getRepository(User).findOne({ where: { id }, select: { id: true, erasedAt: true } });
       const r = await markErased(store, id);
       // eraseWithNotices hands the transaction's manager as the store.
-      if (r) await completeErasureRequest(store as unknown as EntityManager, r.userId, r.recipients.length, { clientId: ctx.caller.id, at: ctx.requestTime, requestId: ctx.requestId }, before?.erasedAt != null);
+      if (r) await completeErasureRequest(store as unknown as EntityManager, r.userId, r.recipients.length, { clientId: ctx.caller.id, at: ctx.request.at, requestId: ctx.request.id }, before?.erasedAt != null);
       return r;
     });
     if (!receipt) throw badInput(`No user ${JSON.stringify(String(userId).slice(0, 32))}`, { argument: 'userId' });

@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { ClientRegistry } from '../../callers/registry';
 import { badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
-import { checkOperation, documentHash, onboardingFor } from '../../onboarding';
+import { checkOperation, documentHash } from '../../onboarding';
 import type { GatewayContext } from '../context';
 import { OperationCheck } from '../types/OnboardingCheck';
 
@@ -29,9 +29,9 @@ export class OnboardingCheckResolver {
       if (!named) throw badInput(`No client "${clientId.slice(0, 64)}"`, { argument: 'clientId' });
       client = named;
     }
-    const result = checkOperation(onboardingFor(ctx.ds).check, { document, purpose, operationName, client, hideSuggestions: caller.kind !== 'internal' });
+    const result = checkOperation(ctx.operationCheck, { document, purpose, operationName, client, hideSuggestions: caller.kind !== 'internal' });
     // The operations log gets the document's hash, never its text (it may carry literal ids).
-    log.info({ requestId: ctx.requestId, client: caller.id, checkedFor: client.id, document: documentHash(document).slice(0, 16), purpose: result.purpose, valid: result.valid, fields: result.fields.length, errors: result.errors.length }, 'operation checked');
+    log.info({ requestId: ctx.request.id, client: caller.id, checkedFor: client.id, document: documentHash(document).slice(0, 16), purpose: result.purpose, valid: result.valid, fields: result.fields.length, errors: result.errors.length }, 'operation checked');
     return result as OperationCheck;
   }
 }

@@ -31,18 +31,18 @@ export class OnboardingNoticeResolver {
     const subject = subjectId == null ? null : rowId(subjectId);
     if (subjectId != null && subject === null) throw badInput('"subjectId" must be a user id', { argument: 'subjectId' });
     const notices = await listErasureNotices(ctx.ds, { clientId: reviewer ? clientId : ctx.caller.id, status, subjectId: subject });
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'erasureNotices', reviewer, clientId: clientId ?? null, subjectId: subject, status: status ?? null, count: notices.length }, 'erasure notices');
-    return notices.map((n) => toNotice(n, ctx.requestTime));
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'erasureNotices', reviewer, clientId: clientId ?? null, subjectId: subject, status: status ?? null, count: notices.length }, 'erasure notices');
+    return notices.map((n) => toNotice(n, ctx.request.at));
   }
 
   @Mutation(() => ErasureNotice, { description: 'The recipient confirms it deleted the subject\'s data. Idempotent; only the notice\'s recipient may.' })
   async acknowledgeErasure(@Arg('noticeId', () => ID) noticeId: string, @Ctx() ctx: GatewayContext): Promise<ErasureNotice> {
     const id = rowId(noticeId);
     if (id === null) throw badInput('"noticeId" must be a notice id', { argument: 'noticeId' });
-    const notice = await acknowledgeErasureNotice(ctx.ds, id, ctx.caller.id, ctx.requestId);
+    const notice = await acknowledgeErasureNotice(ctx.ds, id, ctx.caller.id, ctx.request.id);
     // Another client's notice and a missing one look the same: no probing for who must delete what.
     if (!notice) throw gatewayError('FORBIDDEN', `Client "${ctx.caller.id}" has no erasure notice ${id}`);
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'acknowledgeErasure', noticeId: id, subjectId: notice.userId }, 'erasure notice acknowledged');
-    return toNotice(notice, ctx.requestTime);
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'acknowledgeErasure', noticeId: id, subjectId: notice.userId }, 'erasure notice acknowledged');
+    return toNotice(notice, ctx.request.at);
   }
 }

@@ -27,16 +27,16 @@ export class RelationshipResolver {
   @Mutation(() => AppAuthorization, { description: 'The user authorises a third-party app to see them. Idempotent.' })
   async authorizeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     const d = requirePurpose(ctx, 'account');
-    const row = await asBadInput(() => authorizeApp(ctx.ds, d.policy, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'authorizeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app authorised');
+    const row = await asBadInput(() => authorizeApp(ctx.ds, d.policy, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.request.id, at: ctx.request.at }));
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'authorizeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app authorised');
     return toAuthorization(row);
   }
 
   @Mutation(() => AppAuthorization, { description: 'The user revokes an app: from the next request on it sees nothing of them.' })
   async revokeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     requirePurpose(ctx, 'account');
-    const row = await asBadInput(() => revokeApp(ctx.ds, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.requestId, at: ctx.requestTime }));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'revokeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app revoked');
+    const row = await asBadInput(() => revokeApp(ctx.ds, rowId(input.userId), input.userId, input.clientId, { requestId: ctx.request.id, at: ctx.request.at }));
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'revokeApp', userId: row.userId, app: row.clientId, authorizationId: row.id }, 'app revoked');
     return toAuthorization(row);
   }
 
@@ -50,8 +50,8 @@ export class RelationshipResolver {
   @Mutation(() => LegalCase, { description: 'Register a legal case: its purposes may then be declared with its reference, about its subjects only, until it expires.' })
   async registerCase(@Arg('input') input: RegisterCaseInput, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     const d = requirePurpose(ctx, 'audit.review', 'auditor');
-    const c = await asBadInput(() => registerCase(ctx.ds, d.policy, input, ctx.caller.id, ctx.requestTime));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'registerCase', caseRef: c.caseRef, purposes: c.purposes, subjects: c.subjectIds.length }, 'legal case registered');
+    const c = await asBadInput(() => registerCase(ctx.ds, d.policy, input, ctx.caller.id, ctx.request.at));
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'registerCase', caseRef: c.caseRef, purposes: c.purposes, subjects: c.subjectIds.length }, 'legal case registered');
     return toCase(c);
   }
 
@@ -59,8 +59,8 @@ export class RelationshipResolver {
   @Mutation(() => LegalCase, { description: 'Close a legal case: from the next request on, citing it is refused with CASE_UNKNOWN. Idempotent.' })
   async closeCase(@Arg('caseRef') caseRef: string, @Ctx() ctx: GatewayContext): Promise<LegalCase> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    const c = await asBadInput(() => closeCase(ctx.ds, caseRef, ctx.requestTime));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'closeCase', caseRef: c.caseRef }, 'legal case closed');
+    const c = await asBadInput(() => closeCase(ctx.ds, caseRef, ctx.request.at));
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'closeCase', caseRef: c.caseRef }, 'legal case closed');
     return toCase(c);
   }
 
@@ -68,6 +68,6 @@ export class RelationshipResolver {
   @Query(() => [LegalCase], { description: 'Legal cases, newest first; `open: true` only those that can be cited now, `false` only closed or expired ones.' })
   async legalCases(@Ctx() ctx: GatewayContext, @Arg('open', () => Boolean, { nullable: true }) open?: boolean | null): Promise<LegalCase[]> {
     requirePurpose(ctx, 'audit.review', 'auditor');
-    return (await listCases(ctx.ds, ctx.requestTime, open)).map(toCase);
+    return (await listCases(ctx.ds, ctx.request.at, open)).map(toCase);
   }
 }

@@ -18,7 +18,7 @@ async function toRequests(ctx: GatewayContext, rows: RequestRow[]): Promise<Subj
   const history = await historyOf(ctx.ds, rows.map((r) => r.id));
   return rows.map((r) => ({
     id: r.id, userId: r.userId, kind: r.kind, state: r.state, note: r.note, openedAt: toIso(r.openedAt) ?? '', dueAt: toIso(r.dueAt) ?? '',
-    closedAt: toIso(r.closedAt), outcome: r.state === 'OPEN' ? null : r.state, refusalGround: r.refusalGround, overdue: isOverdue(r, ctx.requestTime), openedBy: r.openedBy,
+    closedAt: toIso(r.closedAt), outcome: r.state === 'OPEN' ? null : r.state, refusalGround: r.refusalGround, overdue: isOverdue(r, ctx.request.at), openedBy: r.openedBy,
     history: (history.get(r.id) ?? []).map((e) => ({ at: toIso(e.at) ?? '', action: e.action, clientId: e.clientId, detail: e.detail })),
   }));
 }
@@ -27,7 +27,7 @@ function toNotice(n: NoticeRow): CorrectionNotice {
   return { id: n.id, subjectId: n.userId, clientId: n.clientId, requestId: n.requestId, categories: [...n.categories], status: n.status, openedAt: toIso(n.openedAt) ?? '', acknowledgedAt: toIso(n.acknowledgedAt) };
 }
 
-const actor = (ctx: GatewayContext): Actor => ({ clientId: ctx.caller.id, at: ctx.requestTime, requestId: ctx.requestId });
+const actor = (ctx: GatewayContext): Actor => ({ clientId: ctx.caller.id, at: ctx.request.at, requestId: ctx.request.id });
 
 /**
  * Data-subject requests (SPEC §7, the privacy policy's §6): opened, worked and closed by clients
@@ -40,7 +40,7 @@ export class SubjectRequestResolver {
   async openSubjectRequest(@Arg('input') input: OpenSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
     const row = await asBadInput(() => openRequest(ctx.ds, { userId: rowId(input.userId), rawUserId: input.userId, kind: input.kind, note: input.note }, actor(ctx)));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'openSubjectRequest', subjectRequest: row.id, userId: row.userId, kind: row.kind }, 'subject request opened');
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'openSubjectRequest', subjectRequest: row.id, userId: row.userId, kind: row.kind }, 'subject request opened');
     return (await toRequests(ctx, [row]))[0];
   }
 
@@ -49,14 +49,14 @@ export class SubjectRequestResolver {
     if (!isReviewer(ctx)) requirePurpose(ctx, 'account');
     const userId = filter?.userId == null ? null : rowId(filter.userId);
     if (filter?.userId != null && userId === null) throw badInput('"userId" must be a user id', { argument: 'userId' });
-    return toRequests(ctx, await listRequests(ctx.ds, { userId, kind: filter?.kind, state: filter?.state, overdue: filter?.overdue }, ctx.requestTime));
+    return toRequests(ctx, await listRequests(ctx.ds, { userId, kind: filter?.kind, state: filter?.state, overdue: filter?.overdue }, ctx.request.at));
   }
 
   @Mutation(() => SubjectRequest, { description: 'Close a request DONE, or REFUSED on a ground of the privacy policy\'s §6(6). An ERASURE request is completed by requestErasure.' })
   async closeSubjectRequest(@Arg('input') input: CloseSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
     const row = await asBadInput(() => closeRequest(ctx.ds, { id: rowId(input.id), rawId: input.id, outcome: input.outcome, refusalGround: input.refusalGround }, actor(ctx)));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'closeSubjectRequest', subjectRequest: row.id, outcome: row.state, ground: row.refusalGround }, 'subject request closed');
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'closeSubjectRequest', subjectRequest: row.id, outcome: row.state, ground: row.refusalGround }, 'subject request closed');
     return (await toRequests(ctx, [row]))[0];
   }
 
@@ -70,7 +70,7 @@ export class SubjectRequestResolver {
       userId: rowId(input.userId), rawUserId: input.userId, requestId: rowId(input.requestId), rawRequestId: input.requestId,
       changes: { nickname, signature, gender, realName, phone, city },
     }, categoryOf, actor(ctx)));
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'correctSubject', subjectRequest: request.id, userId: request.userId, notices: notices.map((n) => n.clientId) }, 'subject corrected');
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'correctSubject', subjectRequest: request.id, userId: request.userId, notices: notices.map((n) => n.clientId) }, 'subject corrected');
     return (await toRequests(ctx, [request]))[0];
   }
 
@@ -88,7 +88,7 @@ export class SubjectRequestResolver {
     const subject = subjectId == null ? null : rowId(subjectId);
     if (subjectId != null && subject === null) throw badInput('"subjectId" must be a user id', { argument: 'subjectId' });
     const notices = await listCorrectionNotices(ctx.ds, { clientId: reviewer ? clientId : ctx.caller.id, status, subjectId: subject });
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'correctionNotices', reviewer, count: notices.length }, 'correction notices');
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'correctionNotices', reviewer, count: notices.length }, 'correction notices');
     return notices.map(toNotice);
   }
 
@@ -96,10 +96,10 @@ export class SubjectRequestResolver {
   async acknowledgeCorrection(@Arg('noticeId', () => ID) noticeId: string, @Ctx() ctx: GatewayContext): Promise<CorrectionNotice> {
     const id = rowId(noticeId);
     if (id === null) throw badInput('"noticeId" must be a notice id', { argument: 'noticeId' });
-    const notice = await acknowledgeCorrectionNotice(ctx.ds, id, ctx.caller.id, ctx.requestId, ctx.requestTime);
+    const notice = await acknowledgeCorrectionNotice(ctx.ds, id, ctx.caller.id, ctx.request.id, ctx.request.at);
     // Another client's notice and a missing one look the same.
     if (!notice) throw gatewayError('FORBIDDEN', `Client "${ctx.caller.id}" has no correction notice ${id}`);
-    log.info({ requestId: ctx.requestId, client: ctx.caller.id, action: 'acknowledgeCorrection', noticeId: id, subjectId: notice.userId }, 'correction notice acknowledged');
+    log.info({ requestId: ctx.request.id, client: ctx.caller.id, action: 'acknowledgeCorrection', noticeId: id, subjectId: notice.userId }, 'correction notice acknowledged');
     return toNotice(notice);
   }
 }

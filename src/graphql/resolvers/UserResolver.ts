@@ -12,7 +12,7 @@ import { User as UserType } from '../types/User';
 export class UserResolver {
   @FieldResolver(() => Boolean, { description: 'Under 14 on the day of the request.' })
   isMinor(@Root() user: User, @Ctx() ctx: GatewayContext): boolean {
-    return isMinorOn(user.birthDate, ctx.requestTime);
+    return isMinorOn(user.birthDate, ctx.request.at);
   }
 
   @FieldResolver(() => [PaymentAccountType])
