@@ -1,7 +1,7 @@
 import type { ApolloServerOptions } from '@apollo/server';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import path from 'node:path';
-import type { GatewayContext } from '../src/graphql/context';
+import type { GatewayContext } from '../src/request/context';
 import type { CompiledPolicy } from '../src/policy';
 import { jitGateway } from './jit';
 import { shieldSchema } from './shield-schema';

@@ -8,7 +8,7 @@ import { Caller, ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
-import { GatewayContext, gatewayContext, RequestState } from '../src/graphql/context';
+import { GatewayContext, gatewayContext, RequestState } from '../src/request/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';

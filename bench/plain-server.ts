@@ -8,7 +8,7 @@ import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import type { Config } from '../src/config';
 import { openStore } from '../src/db/data-source';
-import { gatewayContext, RequestState } from '../src/graphql/context';
+import { gatewayContext, RequestState } from '../src/request/context';
 import { createLoaders } from '../src/loaders';
 import { compilePolicy, defaultPolicyPath, loadPolicy, rowScope, scopeOf } from '../src/policy';
 import { plainSchema } from './plain-schema';
