@@ -6,7 +6,7 @@ import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
 import { sensitiveFields } from '../src/enforcement/sensitive-fields';
-import { gatewayContext, RequestState } from '../src/graphql/context';
+import { gatewayContext, RequestState } from '../src/request/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';

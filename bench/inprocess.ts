@@ -9,7 +9,7 @@ import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
 import { enforceSchema } from '../src/enforcement/enforce-schema';
 import { sensitiveFields } from '../src/enforcement/sensitive-fields';
-import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../src/graphql/context';
+import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../src/request/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { resolverServices } from '../src/services';

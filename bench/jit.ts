@@ -1,7 +1,7 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { DocumentNode, ExecutionResult, GraphQLSchema, printSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import type { GatewayContext } from '../src/graphql/context';
+import type { GatewayContext } from '../src/request/context';
 import type { CompiledPolicy } from '../src/policy';
 
 /** Compiled queries kept per (schema, policy): a policy or schema change builds a new enforced schema, hence a new cache. */

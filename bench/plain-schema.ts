@@ -1,7 +1,7 @@
 import { buildSchema, GraphQLObjectType, GraphQLSchema, printSchema } from 'graphql';
 import type { Device, Order, User } from '../src/db/entities';
-import type { GatewayContext } from '../src/graphql/context';
-import { rowId, toIso } from '../src/graphql/context';
+import type { GatewayContext } from '../src/request/context';
+import { rowId, toIso } from '../src/request/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { pageWindow, toConnection } from '../src/graphql/pagination';
 import { loadUserPage } from '../src/loaders/user-page';

@@ -9,7 +9,7 @@ import { now } from '../src/clock';
 import type { Config } from '../src/config';
 import { openStore } from '../src/db/data-source';
 import { sensitiveFields } from '../src/enforcement/sensitive-fields';
-import { gatewayContext, RequestState } from '../src/graphql/context';
+import { gatewayContext, RequestState } from '../src/request/context';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { compilePolicy, defaultPolicyPath, loadPolicy, rowScope, scopeOf } from '../src/policy';

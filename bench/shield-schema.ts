@@ -7,7 +7,7 @@ import type { EnforcementOptions } from '../src/enforcement/enforce-schema';
 import { scopeSingleRow, SINGLE_ROW_FIELDS } from '../src/enforcement/row-scope';
 import { SensitiveField, sensitiveFields } from '../src/enforcement/sensitive-fields';
 import { gatewayError } from '../src/errors';
-import type { GatewayContext } from '../src/graphql/context';
+import type { GatewayContext } from '../src/request/context';
 import { applyMask, Category, CompiledPolicy, decideField, describeCell, FieldDecision, SubjectFacts } from '../src/policy';
 
 /** A row that belongs to a data subject: a user itself, or a row with its owner's id (as src/enforcement/enforce-schema.ts). */

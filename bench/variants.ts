@@ -1,7 +1,7 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { GatewayCore, Serving, shippedServing } from '../src/app';
-import type { GatewayContext } from '../src/graphql/context';
+import type { GatewayContext } from '../src/request/context';
 import { UNRESTRICTED } from '../src/policy/scope';
 import { jitGateway } from './jit';
 import { shieldSchema } from './shield-schema';

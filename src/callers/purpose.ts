@@ -1,6 +1,5 @@
-import { getDirectiveValues, GraphQLError, OperationDefinitionNode } from 'graphql';
+import { DirectiveLocation, getDirectiveValues, GraphQLDirective, GraphQLError, GraphQLNonNull, GraphQLString, OperationDefinitionNode } from 'graphql';
 import { gatewayError } from '../errors';
-import { purposeDirective } from '../graphql/directives';
 import { CompiledPolicy, judgePurpose, LegalBasis, Purpose, purposeRejectionMessage, Scope, scopeOf } from '../policy';
 import { CASE_REF } from '../policy/scope';
 
@@ -13,6 +12,17 @@ import { CASE_REF } from '../policy/scope';
  * unknown, not registered for the caller, then its case reference. PURPOSE_REQUIRED is not
  * decided here: whether a purpose is needed depends on what the operation selects.
  */
+
+/** Declares why an operation asks (SPEC §2); `caseRef` is required for `legal.*` purposes. */
+export const purposeDirective = new GraphQLDirective({
+  name: 'purpose',
+  description: 'The purpose this operation is made for, checked against the caller\'s registration and the policy.',
+  locations: [DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
+  args: {
+    name: { type: new GraphQLNonNull(GraphQLString) },
+    caseRef: { type: GraphQLString, description: 'Case reference, required for legal.* purposes.' },
+  },
+});
 
 /** An accepted declaration, frozen. "None declared" is `null` wherever a DeclaredPurpose is returned. */
 export interface DeclaredPurpose {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { ClientRegistry } from '../callers/registry';
-import { loadCheckContext } from '../onboarding/check-context';
+import { loadCheckContext } from './check-context';
 import { registerDocument } from '../onboarding/register-document';
 import { renderCheck } from '../onboarding/render-check';
 import { SHA256_HEX, TrustedDocuments } from '../onboarding/trusted-documents';

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { ClientRegistry } from '../callers/registry';
 import { policyLedger } from '../db/entities/PolicyVersion';
-import { loadCheckContext } from '../onboarding/check-context';
+import { loadCheckContext } from './check-context';
 import { diffPolicies } from '../onboarding/policy-diff';
 import { PolicyImpact, replayAudit } from '../onboarding/policy-impact';
 import { policyReport, policyWarnings } from '../onboarding/policy-report';

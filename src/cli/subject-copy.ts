@@ -6,7 +6,7 @@ import { createAudit } from '../audit';
 import { ConfigError, loadConfig } from '../config';
 import { enforceSchema } from '../enforcement/enforce-schema';
 import { checkSchemaAgainstPolicy, sensitiveFields } from '../enforcement/sensitive-fields';
-import { rowId } from '../graphql/context';
+import { rowId } from '../request/context';
 import { buildGatewaySchema } from '../graphql/schema';
 import { PolicyVersionChangedError, recordPolicyVersion } from '../db/entities/PolicyVersion';
 import { compilePolicy, defaultPolicyPath, loadPolicy } from '../policy';

@@ -1,7 +1,7 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import { applyMask, Category, CompiledPolicy, decideField, FieldDecision, retentionExpired, retentionFor, SubjectFacts } from '../policy';
 import type { Disclosure } from './disclosure';
 import { scopeSingleRow, SINGLE_ROW_FIELDS } from './row-scope';

@@ -1,5 +1,5 @@
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import type { Disclosure } from './disclosure';
 
 /**

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { declarePurpose } from '../callers/purpose';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import type { CompiledPolicy } from '../policy';
 import { Disclosure } from './disclosure';
 import { selectsPersonalField } from './personal-selection';

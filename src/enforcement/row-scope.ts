@@ -2,8 +2,8 @@ import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { DeclaredPurpose } from '../callers/purpose';
 import type { Caller } from '../callers/registry';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
-import { rowId } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
+import { rowId } from '../request/context';
 import type { ScopedEntity } from '../loaders/scope-sql';
 import { caseValidFor, CaseFacts, CompiledPolicy, isUnrestricted, registeredScopes, rowScope, RowScope } from '../policy';
 

@@ -13,17 +13,6 @@ export const sensitiveDirective = new GraphQLDirective({
   },
 });
 
-/** Declares why an operation asks (SPEC §2); `caseRef` is required for `legal.*` purposes. */
-export const purposeDirective = new GraphQLDirective({
-  name: 'purpose',
-  description: 'The purpose this operation is made for, checked against the caller\'s registration and the policy.',
-  locations: [DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
-  args: {
-    name: { type: new GraphQLNonNull(GraphQLString) },
-    caseRef: { type: GraphQLString, description: 'Case reference, required for legal.* purposes.' },
-  },
-});
-
 /** type-graphql decorator: `@Sensitive('contact.phone')` on a field emits `@sensitive(category: "contact.phone")`. */
 export function Sensitive(category: Category, cardCategory?: Category): MethodDecorator & PropertyDecorator {
   const extra = cardCategory ? `, cardCategory: ${JSON.stringify(cardCategory)}` : '';

@@ -1,7 +1,8 @@
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { GraphQLSchema, specifiedDirectives } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, NonEmptyArray } from 'type-graphql';
-import { purposeDirective, sensitiveDirective } from './directives';
+import { purposeDirective } from '../callers/purpose';
+import { sensitiveDirective } from './directives';
 import { AuditResolver } from './resolvers/AuditResolver';
 import { ConsentResolver } from './resolvers/ConsentResolver';
 import { ConsoleResolver } from './resolvers/ConsoleResolver';

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 
 /** graphql-js's hints: `Did you mean "phone"?`, `Did you mean the enum value "ALIPAY"?`, with several names. */
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;

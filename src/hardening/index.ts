@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config';
-import type { GatewayContext } from '../graphql/context';
-import type { Preflight } from '../http/graphql-handler';
+import type { GatewayContext } from '../request/context';
+import type { Preflight } from '../request/preflight';
 import { fieldSuggestionsPlugin } from './field-suggestions';
 import { introspectionPlugin } from './introspection';
 import { operationKindPlugin } from './operation-kind';

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import { log } from '../log';
 import { selectedFieldNames } from './operation';
 

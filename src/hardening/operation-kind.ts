@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 
 /**
  * Queries and mutations only: the schema has no subscription root, and graphql-js would refuse

@@ -3,7 +3,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, print, validate } from 'graphql';
 import type { QueryLimits } from '../config';
 import { gatewayError } from '../errors';
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import { MAX_PAGE } from '../graphql/pagination';
 import { log } from '../log';
 import { operationDocument } from './operation';

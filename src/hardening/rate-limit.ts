@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Preflight, Rejection } from '../http/graphql-handler';
+import { Preflight, Rejection } from '../request/preflight';
 import { log } from '../log';
 
 interface Bucket {

@@ -1,5 +1,5 @@
 import { Lexer, Source, TokenKind } from 'graphql';
-import { Preflight, Rejection } from '../http/graphql-handler';
+import { Preflight, Rejection } from '../request/preflight';
 import { log } from '../log';
 
 /** Tokens in a document, counting no further than `stopAfter + 1`; a lexical error ends the count (Apollo reports it). */

@@ -4,35 +4,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { RequestActivity } from '../audit/request-activity';
 import { bearerKey } from '../callers/keys';
-import type { Caller, ClientRegistry } from '../callers/registry';
-import type { ErrorCode } from '../errors';
+import type { ClientRegistry } from '../callers/registry';
 import { now } from '../clock';
-import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../graphql/context';
+import { GatewayContext, gatewayContext, RequestState, ResolverServices } from '../request/context';
 import { AUDIT_UNAVAILABLE } from '../enforcement/plugin';
 import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
-import { sendError, sendJson } from './respond';
-
-/** A refusal decided before GraphQL runs (rate limit, untrusted document…): sent as a GraphQL error body. */
-export class Rejection extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly headers: Record<string, string> = {}, readonly extensions: Record<string, unknown> = {}) {
-    super(message);
-  }
-}
-
-/** What a preflight check sees: the authenticated caller and the parsed request, before Apollo. */
-export interface PreflightRequest {
-  caller: Caller;
-  method: 'GET' | 'POST';
-  url: URL;
-  headers: IncomingMessage['headers'];
-  /** The parsed JSON body for POST; a preflight may rewrite it (e.g. a trusted document id → its text). */
-  body: unknown;
-}
-
-/** A check run in order after authentication and before execution; throws a Rejection to refuse. */
-export type Preflight = (request: PreflightRequest) => void | Promise<void>;
+import { Preflight, PreflightRequest, Rejection } from '../request/preflight';
+import { sendError, sendJson } from '../request/respond';
 
 export interface GraphQLHandlerDeps {
   apollo: ApolloServer<GatewayContext>;

@@ -6,7 +6,7 @@ import { parseAuditFilter } from '../audit/filter';
 import type { ClientRegistry } from '../callers/registry';
 import { log } from '../log';
 import { redeemDownload } from '../review';
-import { sendError } from './respond';
+import { sendError } from '../request/respond';
 
 /** Wait for the socket to take more, or fail if the client went away meanwhile. */
 function drained(res: ServerResponse): Promise<void> {

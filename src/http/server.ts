@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { log } from '../log';
-import { sendError, sendJson } from './respond';
+import { sendError, sendJson } from '../request/respond';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 

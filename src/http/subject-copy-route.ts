@@ -5,12 +5,12 @@ import { bearerKey } from '../callers/keys';
 import type { ClientRegistry } from '../callers/registry';
 import { enforceSchema } from '../enforcement/enforce-schema';
 import type { DisclosureCommit } from '../enforcement/plugin';
-import { ResolverServices, rowId } from '../graphql/context';
+import { ResolverServices, rowId } from '../request/context';
 import { log } from '../log';
 import { clientMayDeclare, CompiledPolicy, Purpose } from '../policy';
 import { AccessCopyError, buildAccessCopy, copyCounts } from '../rights/access-copy';
 import { RightsError } from '../rights/errors';
-import { sendError } from './respond';
+import { sendError } from '../request/respond';
 
 export interface SubjectCopyRouteDeps {
   ds: DataSource;

@@ -1,7 +1,7 @@
 import { getDocumentNodeFromSchema, MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { DefinitionNode, GraphQLSchema, Kind, print } from 'graphql';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
-import { AUDIENCE } from '../graphql/audience';
+import { AUDIENCE } from '../enforcement/audience';
 import type { ScopedEntity } from '../loaders/scope-sql';
 import { CellDescription, CompiledPolicy, describeCell, Purpose, resolvePurpose, Scope, SCOPE_MEANING, scopeOf } from '../policy';
 

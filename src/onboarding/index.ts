@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { ClientRegistry } from '../callers/registry';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
-import type { Preflight } from '../http/graphql-handler';
+import type { Preflight } from '../request/preflight';
 import type { Route } from '../http/server';
 import type { CompiledPolicy } from '../policy';
 import type { CheckContext } from './check-operation';

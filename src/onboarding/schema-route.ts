@@ -4,7 +4,7 @@ import { bearerKey } from '../callers/keys';
 import { judgeDeclaration } from '../callers/purpose';
 import type { ClientRegistry } from '../callers/registry';
 import type { SensitiveField } from '../enforcement/sensitive-fields';
-import { sendError } from '../http/respond';
+import { sendError } from '../request/respond';
 import type { Route } from '../http/server';
 import type { CompiledPolicy } from '../policy';
 import { ClientSchemaCache, clientSchemaSdl } from './client-schema';

@@ -1,5 +1,5 @@
-import type { Preflight, PreflightRequest } from '../http/graphql-handler';
-import { Rejection } from '../http/graphql-handler';
+import type { Preflight, PreflightRequest } from '../request/preflight';
+import { Rejection } from '../request/preflight';
 import { log } from '../log';
 import { documentHash, TrustedDocuments } from './trusted-documents';
 

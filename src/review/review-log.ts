@@ -1,4 +1,4 @@
-import type { GatewayContext } from '../graphql/context';
+import type { GatewayContext } from '../request/context';
 import { log } from '../log';
 
 /**

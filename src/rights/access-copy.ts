@@ -6,7 +6,7 @@ import { Caller, ClientRegistry } from '../callers/registry';
 import { now } from '../clock';
 import { Client, Consent, SubjectRequest, User } from '../db/entities';
 import { Disclosure, ExplainEntry } from '../enforcement/disclosure';
-import { gatewayContext, RequestState, ResolverServices, toIso } from '../graphql/context';
+import { gatewayContext, RequestState, ResolverServices, toIso } from '../request/context';
 import { createLoaders } from '../loaders';
 import { listErasureNotices } from '../onboarding/erasure-notices';
 import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose } from '../policy';

@@ -1,10 +1,10 @@
 import { ApolloServer } from '@apollo/server';
 import type { Disclosure } from '../../src/enforcement/disclosure';
-import { GatewayContext, gatewayContext, RequestState } from '../../src/graphql/context';
+import { GatewayContext, gatewayContext, RequestState } from '../../src/request/context';
 import type { Loaders } from '../../src/loaders';
 
 /**
- * The per-request state beside the declared purpose (src/graphql/context.ts): the disclosure is
+ * The per-request state beside the declared purpose (src/request/context.ts): the disclosure is
  * declared once, on a RequestState that every copy of the context shares, so that what the
  * purpose plugin declares on Apollo's copy is what the resolvers and the HTTP handler see.
  */

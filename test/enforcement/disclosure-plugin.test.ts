@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import type { Disclosure } from '../../src/enforcement/disclosure';
 import { DisclosureCommit, disclosurePlugin } from '../../src/enforcement/plugin';
-import type { GatewayContext } from '../../src/graphql/context';
+import type { GatewayContext } from '../../src/request/context';
 
 /**
  * The disclosure plugin's two ways of being fail-closed (the gateway's HTTP path is tested over

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GraphQLError } from 'graphql';
 import { bearerKey, generateApiKey, hashApiKey, sameHash } from '../../src/callers/keys';
 import { ConfigError, loadConfig } from '../../src/config';
-import { rowId, toIso } from '../../src/graphql/context';
+import { rowId, toIso } from '../../src/request/context';
 import { decodeCursor, encodeCursor, pageWindow, toConnection } from '../../src/graphql/pagination';
 
 /** The logic behind the flows: cursors and page windows, keys, ids, configuration. */

@@ -1,10 +1,10 @@
-import { AuditorOnly } from '../audience';
+import { AuditorOnly } from '../../enforcement/audience';
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { parseAuditFilter } from '../../audit/filter';
 import { disclosureReport, listAuditEvents, Recipient as RecipientRow } from '../../audit/review';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
-import { GatewayContext, rowId } from '../context';
+import { GatewayContext, rowId } from '../../request/context';
 import { Connection, pageWindow, toConnection } from '../pagination';
 import { AuditEventConnection, AuditFilter } from '../types/AuditEvent';
 import { Recipient } from '../types/AuditReport';

@@ -5,7 +5,7 @@ import { Client, Consent as ConsentRow, User } from '../../db/entities';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { isConsentBased, resolvePurpose } from '../../policy';
-import { GatewayContext, rowId, toIso } from '../context';
+import { GatewayContext, rowId, toIso } from '../../request/context';
 import { Consent, GrantConsentInput, WithdrawConsentInput } from '../types/Consent';
 
 export function toConsent(c: ConsentRow): Consent {

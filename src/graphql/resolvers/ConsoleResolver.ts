@@ -1,4 +1,4 @@
-import { AuditorOnly } from '../audience';
+import { AuditorOnly } from '../../enforcement/audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { listChains } from '../../audit/verify';
 import { now } from '../../clock';
@@ -7,7 +7,7 @@ import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { CATEGORIES, CompiledPolicy, purposeCovers, PURPOSES, Scope, SCOPE_MEANING, SCOPES, scopeOf } from '../../policy';
 import { clientActivity, issueDownload, logReview, MAX_RANGE_MS, subjectState, VerificationJob } from '../../review';
-import { GatewayContext, rowId, toIso } from '../context';
+import { GatewayContext, rowId, toIso } from '../../request/context';
 import {
   AuditChainStatus, ChainVerification, ClientActivity, ConsoleClient, ConsoleSession, PurposeScope, RecordsDownload, RecordsFormat, SubjectReview,
 } from '../types/Console';

@@ -1,7 +1,7 @@
 import { FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Device } from '../../db/entities';
 import { Sensitive } from '../directives';
-import { toIso } from '../context';
+import { toIso } from '../../request/context';
 import { Device as DeviceType, GeoPoint } from '../types/Device';
 
 @Resolver(() => DeviceType)

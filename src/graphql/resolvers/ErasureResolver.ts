@@ -6,7 +6,7 @@ import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { eraseWithNotices } from '../../onboarding/erasure-notices';
 import { completeErasureRequest } from '../../rights/requests';
-import { GatewayContext, rowId } from '../context';
+import { GatewayContext, rowId } from '../../request/context';
 import { ErasureReceipt } from '../types/AuditReport';
 
 /** The erasure half of SPEC §7, for clients declaring `account`. */

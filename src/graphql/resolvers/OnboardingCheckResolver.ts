@@ -3,7 +3,7 @@ import { ClientRegistry } from '../../callers/registry';
 import { badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { checkOperation, documentHash } from '../../onboarding';
-import type { GatewayContext } from '../context';
+import type { GatewayContext } from '../../request/context';
 import { OperationCheck } from '../types/OnboardingCheck';
 
 /** `checkOperation` (SPEC §10): what a document would receive, decided from the policy alone; reads no data. */

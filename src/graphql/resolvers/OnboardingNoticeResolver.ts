@@ -4,7 +4,7 @@ import { isReviewer } from '../../enforcement/guards';
 import { badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { acknowledgeErasureNotice, ageDays, listErasureNotices } from '../../onboarding/erasure-notices';
-import { GatewayContext, rowId, toIso } from '../context';
+import { GatewayContext, rowId, toIso } from '../../request/context';
 import { ErasureNotice, ErasureNoticeStatus } from '../types/OnboardingNotice';
 
 function toNotice(n: NoticeRow, today: Date): ErasureNotice {

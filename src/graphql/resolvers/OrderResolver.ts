@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Order, OrderItem, PaymentAccount, User } from '../../db/entities';
 import { Sensitive } from '../directives';
-import { GatewayContext, toIso } from '../context';
+import { GatewayContext, toIso } from '../../request/context';
 import { Order as OrderType, OrderItem as OrderItemType } from '../types/Order';
 import { PaymentAccount as PaymentAccountType } from '../types/PaymentAccount';
 import { User as UserType } from '../types/User';

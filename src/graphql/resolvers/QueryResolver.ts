@@ -2,7 +2,7 @@ import { GraphQLResolveInfo, Kind } from 'graphql';
 import { Arg, Ctx, ID, Info, Int, Query, Resolver } from 'type-graphql';
 import type { Device, Order, User } from '../../db/entities';
 import { loadUserPage } from '../../loaders/user-page';
-import { GatewayContext, rowId } from '../context';
+import { GatewayContext, rowId } from '../../request/context';
 import { pageWindow, toConnection } from '../pagination';
 import { Device as DeviceType } from '../types/Device';
 import { Order as OrderType } from '../types/Order';

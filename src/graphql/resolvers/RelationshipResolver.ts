@@ -1,4 +1,4 @@
-import { AuditorOnly } from '../audience';
+import { AuditorOnly } from '../../enforcement/audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { AppAuthorization as AuthorizationRow } from '../../db/entities/AppAuthorization';
 import { requirePurpose } from '../../enforcement/guards';
@@ -6,7 +6,7 @@ import { asBadInput } from '../../errors';
 import { log } from '../../log';
 import { appAuthorizations, authorizeApp, revokeApp } from '../../relationships/authorizations';
 import { CaseView, closeCase, listCases, registerCase } from '../../relationships/cases';
-import { GatewayContext, rowId, toIso } from '../context';
+import { GatewayContext, rowId, toIso } from '../../request/context';
 import { AppAuthorization, AppAuthorizationInput, LegalCase, RegisterCaseInput } from '../types/Relationship';
 
 function toAuthorization(a: AuthorizationRow): AppAuthorization {

@@ -8,7 +8,7 @@ import { asBadInput, badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { acknowledgeCorrectionNotice, CorrectableField, correctSubject, listCorrectionNotices } from '../../rights/corrections';
 import { Actor, closeRequest, historyOf, isOverdue, listRequests, openRequest } from '../../rights/requests';
-import { GatewayContext, rowId, toIso } from '../context';
+import { GatewayContext, rowId, toIso } from '../../request/context';
 import {
   CloseSubjectRequestInput, CorrectionNotice, CorrectionNoticeStatus, CorrectSubjectInput, OpenSubjectRequestInput, SubjectRequest, SubjectRequestFilter,
 } from '../types/SubjectRequest';

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { Device, PaymentAccount, User } from '../../db/entities';
 import { isMinorOn } from '../../policy/subject';
-import { GatewayContext } from '../context';
+import { GatewayContext } from '../../request/context';
 import { pageWindow, toConnection } from '../pagination';
 import { Device as DeviceType } from '../types/Device';
 import { OrderConnection } from '../types/Order';
