@@ -10,6 +10,7 @@ import { recordPolicyVersion } from './db/entities/PolicyVersion';
 import type { GatewayContext } from './graphql/context';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
 import { enforceSchema } from './enforcement/enforce-schema';
+import { jitGateway } from './enforcement/jit-executor';
 import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement/plugin';
 import { checkSchemaAgainstPolicy, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
@@ -94,8 +95,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(unenforced ? [everyRowInScope] : [purposePlugin({ policy, fields, cases: caseLookup(ds) }), disclosurePlugin(measuredCommit(metrics, commit))]),
     internalStatusPlugin,
   ];
+  // GRAPHQL_EXECUTOR=jit: the enforced schema executed by graphql-jit, through Apollo's documented executor hook (a gateway).
+  const execution = config.executor === 'jit' && !unenforced ? { gateway: jitGateway(schema, policy, config.jitCacheSize) } : { schema };
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    ...execution,
     plugins,
     formatError,
     includeStacktraceInErrorResponses: false,
