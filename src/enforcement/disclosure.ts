@@ -117,8 +117,9 @@ export class Disclosure {
     }
     this.records.length = this.paths.length = kept;
     const keep = <T extends { path: (string | number)[] }>(entries: T[]) => {
-      const left = entries.filter((e) => served(e.path, e.path.length - 1));
-      entries.splice(0, entries.length, ...left);
+      let n = 0;
+      for (const e of entries) if (served(e.path, e.path.length - 1)) entries[n++] = e;
+      entries.length = n;
     };
     keep(this.denials);
     if (this.explain) keep(this.explain);
