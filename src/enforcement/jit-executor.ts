@@ -1,5 +1,5 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { DocumentNode, execute, ExecutionResult, getOperationAST, GraphQLSchema, printSchema } from 'graphql';
+import { DocumentNode, execute, ExecutionResult, getOperationAST, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayContext } from '../graphql/context';
@@ -25,7 +25,9 @@ type Compiled = CompiledQuery | ExecutionResult;
  *   Apollo would not recognise as BAD_USER_INPUT (they would leave as INTERNAL). When graphql-jit
  *   refuses a request's variables, graphql-js coerces them again and its errors are the answer
  *   (the same messages, BAD_USER_INPUT, HTTP 400); should graphql-js accept what graphql-jit
- *   refused, graphql-js executes the request.
+ *   refused, graphql-js executes the request;
+ * - errors: graphql-jit's lack `extensions` when the thrown error has none, and Apollo fails on
+ *   them; each is made the GraphQLError graphql-js would have made (asGraphqlJsErrors).
  */
 export class CompiledDocuments {
   private readonly lru = new Map<string, Compiled>();
@@ -70,9 +72,10 @@ export class CompiledDocuments {
     const compiled = this.compiled(documentKey, document, operationName, ctx.request.disclosure?.purpose ?? '');
     if (!isCompiledQuery(compiled)) return compiled;
     const result = compiled.query(undefined, ctx, variables ?? {});
+    if (result instanceof Promise) return result.then(asGraphqlJsErrors);
     // graphql-jit answers a refusal of the variables at once, with errors and no data.
-    if (!(result instanceof Promise) && result.errors?.length && !('data' in result)) return this.refusedVariables(document, operationName, ctx, variables);
-    return result;
+    if (result.errors?.length && !('data' in result)) return this.refusedVariables(document, operationName, ctx, variables);
+    return asGraphqlJsErrors(result);
   }
 
   /** graphql-js's answer to variables graphql-jit refused: its own coercion errors, or, if it accepts them, its execution. */
@@ -82,6 +85,22 @@ export class CompiledDocuments {
     if (coerced?.errors) return { errors: coerced.errors };
     return execute({ schema: this.schema, document, operationName, contextValue: ctx, variableValues: variables });
   }
+}
+
+/**
+ * graphql-jit's errors are its own GraphQLError, whose `extensions` is undefined when the thrown
+ * error had none (graphql-js's is always an object): Apollo reads `extensions.code` of each and,
+ * failing on it, answers "Internal server error" (INTERNAL_SERVER_ERROR) without calling the
+ * gateway's formatError. Each becomes the GraphQLError graphql-js would have made of it.
+ */
+function asGraphqlJsErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const errors = result.errors.map((e) => {
+    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions });
+    (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
+    return error;
+  });
+  return { ...result, errors };
 }
 
 /**
