@@ -12,7 +12,8 @@ import { GatewayContext, gatewayContext, RequestState } from '../src/graphql/con
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
-import { CompiledDocuments, DEFAULT_JIT_CACHE_SIZE } from '../src/enforcement/jit-executor';
+import { DEFAULT_JIT_CACHE_SIZE } from '../src/config';
+import { CompiledDocuments } from '../src/enforcement/jit-executor';
 import { plainSchema } from './plain-schema';
 import { shieldSchema } from './shield-schema';
 import { median, rotation, spread, table } from './stats';

@@ -36,8 +36,10 @@ export interface Config {
 
 export const EXECUTORS = ['graphql-js', 'jit'] as const;
 export type Executor = (typeof EXECUTORS)[number];
-/** GRAPHQL_EXECUTOR when unset. */
+/** GRAPHQL_EXECUTOR when unset (issue 21: becomes 'jit' once a quiet benchmark shows it faster; bench/README.md, "J: decision"). */
 export const DEFAULT_EXECUTOR: Executor = 'graphql-js';
+/** JIT_CACHE_SIZE when unset: compiled documents the jit executor keeps. */
+export const DEFAULT_JIT_CACHE_SIZE = 500;
 
 /** Per-operation limits; see docs/hardening.md for how each is counted. */
 export interface QueryLimits {
@@ -111,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurstSeconds: int(env, 'RATE_LIMIT_BURST_SECONDS', 2, 1),
     introspection: introspectionFor(env.INTROSPECTION, production),
     executor: executorFor(env.GRAPHQL_EXECUTOR),
-    jitCacheSize: int(env, 'JIT_CACHE_SIZE', 500, 1),
+    jitCacheSize: int(env, 'JIT_CACHE_SIZE', DEFAULT_JIT_CACHE_SIZE, 1),
   };
 }
 

@@ -2,11 +2,9 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { DocumentNode, execute, ExecutionResult, getOperationAST, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { DEFAULT_JIT_CACHE_SIZE } from '../config';
 import type { GatewayContext } from '../graphql/context';
 import type { CompiledPolicy } from '../policy';
-
-/** JIT_CACHE_SIZE when unset: compiled queries kept per gateway. */
-export const DEFAULT_JIT_CACHE_SIZE = 500;
 
 type Compiled = CompiledQuery | ExecutionResult;
 
