@@ -14,7 +14,8 @@ import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { resolverServices } from '../src/services';
 import { CompiledPolicy, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose, Category, rowScope, scopeOf, SubjectFacts } from '../src/policy';
-import { CompiledDocuments } from './jit';
+import { DEFAULT_JIT_CACHE_SIZE } from '../src/config';
+import { CompiledDocuments } from '../src/enforcement/jit-executor';
 import { plainSchema } from './plain-schema';
 import { shieldSchema } from './shield-schema';
 import { median, rotation, spread, table } from './stats';
@@ -39,7 +40,7 @@ export const WORKLOADS: Workload[] = [
 /**
  * A as shipped (enforced schema, audit committed); E the same without the audit; S the peer
  * (graphql-shield + graphql-middleware, bench/shield-schema.ts, audit committed); J the enforced
- * schema executed by graphql-jit with the audit, JE without it (bench/jit.ts); B no enforcement;
+ * schema executed by graphql-jit with the audit, JE without it (src/enforcement/jit-executor.ts, as GRAPHQL_EXECUTOR=jit ships it); B no enforcement;
  * C plain graphql-js.
  */
 type Variant = 'A' | 'E' | 'S' | 'J' | 'JE' | 'B' | 'C';
@@ -78,6 +79,8 @@ async function runOnce(v: Variant, p: Prepared, env: Env, explain = false): Prom
   const result = (v === 'J' || v === 'JE'
     ? await env.jit.execute(p.w.file, p.document, undefined, ctx, p.w.variables)
     : await execute({ schema: v === 'S' ? env.shield : env.enforced, document: p.document, contextValue: ctx, variableValues: p.w.variables })) as ExecutionResult;
+  // As the gateway's disclosure plugin does (src/enforcement/plugin.ts).
+  if (result.errors?.length) d.keepServed(result.data);
   d.close();
   if (AUDITED.has(v)) await env.audit.commit(d);
   // The gateway appends its denials after execution (S's are already in `errors`: shield reported them).
@@ -180,7 +183,7 @@ export async function runInProcess(store: BenchStore, rounds: number): Promise<{
     store, policy, base, enforced,
     plain: plainSchema(),
     shield: shieldSchema(base, options),
-    jit: new CompiledDocuments(enforced, policy),
+    jit: new CompiledDocuments(enforced, policy, Number(process.env.JIT_CACHE_SIZE || DEFAULT_JIT_CACHE_SIZE)),
     audit: createAudit(store.ds),
     services: resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }),
   };

@@ -8,15 +8,18 @@ import { GatewayVariant, servingFor } from './variants';
 /**
  * The gateway as the HTTP benchmark runs it, in its own process (so that the load generator
  * does not share its event loop): BENCH_VARIANT=A as shipped, E enforced without audit, B with
- * enforcement and audit off, S the graphql-shield peer and J the graphql-jit executor, each
- * assembled from the gateway's own blocks (bench/variants.ts), C plain graphql-js behind node's
- * http server (bench/plain-server.ts).
+ * enforcement and audit off, S the graphql-shield peer (those four with GRAPHQL_EXECUTOR=graphql-js,
+ * whatever the default), J the shipped gateway with GRAPHQL_EXECUTOR=jit, each assembled from the
+ * gateway's own blocks (bench/variants.ts), C plain graphql-js behind node's http server
+ * (bench/plain-server.ts).
  * Answers the parent's IPC "stats" with SQL statements so far, RSS and the audit commit time; "settle"
  * once audit_events holds every record committed so far.
  */
 async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', RATE_LIMIT_PER_SECOND: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000' });
   const variant = process.env.BENCH_VARIANT ?? 'A';
+  // J is the shipped gateway with GRAPHQL_EXECUTOR=jit; every other variant executes with graphql-js, whatever the default.
+  const executor = variant === 'J' ? 'jit' : 'graphql-js';
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', RATE_LIMIT_PER_SECOND: '0', PSEUDONYM_SECRET: 'bench-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '60000', GRAPHQL_EXECUTOR: executor });
   // A bench that dies (or is stopped) takes its gateways with it.
   process.once('disconnect', () => process.exit(0));
   if (variant === 'C') {

@@ -1,9 +1,8 @@
-import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { GatewayCore, Serving, shippedServing } from '../src/app';
 import type { GatewayContext } from '../src/request/context';
 import { UNRESTRICTED } from '../src/policy/scope';
-import { jitGateway } from './jit';
 import { shieldSchema } from './shield-schema';
 
 /** The gateway variants the HTTP phase runs in a process of their own (bench/serve.ts); C is bench/plain-server.ts. */
@@ -33,8 +32,8 @@ const commitNothing = () => Promise.resolve();
  * - S the peer's schema (bench/shield-schema.ts) instead of the enforced one, with the shipped
  *   plugins; FIELD_DENIED errors (which shield reports inside execution, where the gateway
  *   appends its own after it) pass formatError as they are instead of becoming INTERNAL;
- * - J the enforced schema handed to Apollo through a `gateway` whose executor is graphql-jit
- *   (bench/jit.ts).
+ * - J as shipped, started with GRAPHQL_EXECUTOR=jit (src/enforcement/jit-executor.ts), the
+ *   others with graphql-js (bench/serve.ts).
  */
 export function servingFor(variant: GatewayVariant, core: GatewayCore): Serving {
   switch (variant) {
@@ -63,9 +62,6 @@ export function servingFor(variant: GatewayVariant, core: GatewayCore): Serving 
       };
     }
     case 'J':
-      return {
-        ...shippedServing(core),
-        apollo: ({ schema, ...rest }): ApolloServerOptions<GatewayContext> => ({ ...rest, gateway: jitGateway(schema, core.policy) }),
-      };
+      return shippedServing(core); // bench/serve.ts starts it with GRAPHQL_EXECUTOR=jit
   }
 }

@@ -1,4 +1,4 @@
-import { ApolloServer, ApolloServerOptions, ApolloServerOptionsWithSchema, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, ApolloServerOptionsWithSchema, ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import type { GatewayContext } from './request/context';
 import type { Preflight } from './request/preflight';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
 import { enforceSchema } from './enforcement/enforce-schema';
+import { jitGateway } from './enforcement/jit-executor';
 import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement/plugin';
 import { checkSchemaAgainstPolicy, SensitiveField, sensitiveFields } from './enforcement/sensitive-fields';
 import { buildGatewaySchema } from './graphql/schema';
@@ -72,8 +73,8 @@ export interface Serving {
   schema: GraphQLSchema;
   /** Run after the hardening plugins and before the internal-status plugin (purpose and disclosure as shipped). */
   plugins: ApolloServerPlugin<GatewayContext>[];
-  /** Has the last word on Apollo's options (the benchmark's graphql-shield and graphql-jit variants); as built otherwise. */
-  apollo?: (options: ApolloServerOptionsWithSchema<GatewayContext>) => ApolloServerOptions<GatewayContext>;
+  /** Has the last word on Apollo's options (the benchmark's graphql-shield variant); as built otherwise. */
+  apollo?: (options: ApolloServerOptionsWithSchema<GatewayContext>) => ApolloServerOptionsWithSchema<GatewayContext>;
 }
 
 /** Opens (or takes) the store, checks the policy against the schema, records its version, starts the audit. */
@@ -139,7 +140,10 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
     persistedQueries: false,
     csrfPrevention: { requestHeaders: ['authorization', 'x-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
   };
-  const apollo = new ApolloServer<GatewayContext>(serving.apollo ? serving.apollo(options) : options);
+  const configured = serving.apollo ? serving.apollo(options) : options;
+  // GRAPHQL_EXECUTOR=jit: the served schema executed by graphql-jit, through Apollo's documented executor hook (a gateway).
+  const { schema: served, ...rest } = configured;
+  const apollo = new ApolloServer<GatewayContext>(config.executor === 'jit' ? { ...rest, gateway: jitGateway(served, policy, config.jitCacheSize) } : configured);
   await apollo.start();
 
   const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }, audit.readiness];

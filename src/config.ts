@@ -28,7 +28,18 @@ export interface Config {
   rateLimitBurstSeconds: number;
   /** Who may introspect: `internal` clients only (default, in every mode), or `all` (refused in production). */
   introspection: 'internal' | 'all';
+  /** What executes the enforced schema: graphql-js, or graphql-jit's compiled queries (src/enforcement/jit-executor.ts). */
+  executor: Executor;
+  /** How many compiled queries the graphql-jit executor keeps (a bounded LRU). */
+  jitCacheSize: number;
 }
+
+export const EXECUTORS = ['graphql-js', 'jit'] as const;
+export type Executor = (typeof EXECUTORS)[number];
+/** GRAPHQL_EXECUTOR when unset (issue 21: becomes 'jit' once a quiet benchmark shows it faster; bench/README.md, "J: decision"). */
+export const DEFAULT_EXECUTOR: Executor = 'graphql-js';
+/** JIT_CACHE_SIZE when unset: compiled documents the jit executor keeps. */
+export const DEFAULT_JIT_CACHE_SIZE = 500;
 
 /** Per-operation limits; see docs/hardening.md for how each is counted. */
 export interface QueryLimits {
@@ -106,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100),
     rateLimitBurstSeconds: int(env, 'RATE_LIMIT_BURST_SECONDS', 2, 1),
     introspection: introspectionFor(env.INTROSPECTION, production),
+    executor: executorFor(env.GRAPHQL_EXECUTOR),
+    jitCacheSize: int(env, 'JIT_CACHE_SIZE', DEFAULT_JIT_CACHE_SIZE, 1),
   };
 }
 
@@ -114,4 +127,10 @@ function introspectionFor(raw: string | undefined, production: boolean): 'intern
   if (v !== 'internal' && v !== 'all') throw new ConfigError(`INTROSPECTION must be "internal" or "all", got "${raw}"`);
   if (v === 'all' && production) throw new ConfigError('INTROSPECTION=all is refused with NODE_ENV=production');
   return v;
+}
+
+function executorFor(raw: string | undefined): Executor {
+  const v = raw?.trim() || DEFAULT_EXECUTOR;
+  if (!(EXECUTORS as readonly string[]).includes(v)) throw new ConfigError(`GRAPHQL_EXECUTOR must be one of ${EXECUTORS.map((e) => `"${e}"`).join(', ')}, got "${raw}"`);
+  return v as Executor;
 }

@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo, ResponsePath } from 'graphql';
 import { responsePathAsArray } from 'graphql';
 import type { Subject } from '../loaders';
 import { CompiledPolicy, FieldDecision, Purpose, subjectFacts, SubjectFacts, Category, LegalBasis } from '../policy';
@@ -48,6 +48,8 @@ export class Disclosure {
   denied = 0;
   /** Set when execution has produced the response: later decisions belong to nothing that is served. */
   private closed = false;
+  /** Where each record's field is in the response (records[i] ↔ paths[i]): a reference, no array built. */
+  private readonly paths: ResponsePath[] = [];
   private readonly facts = new Map<number, SubjectFacts>();
 
   constructor(
@@ -83,11 +85,52 @@ export class Disclosure {
     this.closed = true;
   }
 
+  /**
+   * Before close, when the result has errors (only an error can null a parent): keep only the
+   * decisions of fields whose parent object is in `data`. An error that nulls a parent abandons
+   * its children; whether their resolvers ran before the response was built depends on the
+   * executor (graphql-js stops waiting at the error, graphql-jit finishes every resolver first),
+   * and either way they disclose nothing: they reach neither the audit, the counts, the denial
+   * entries nor X-Explain, under both executors alike.
+   */
+  keepServed(data: unknown): void {
+    if (this.closed || !this.records.length) return;
+    const served = (path: ReadonlyArray<string | number>, upTo: number) => {
+      let v: unknown = data;
+      for (let i = 0; i < upTo; i++) {
+        if (v === null || typeof v !== 'object') return false;
+        v = (v as Record<string | number, unknown>)[path[i]];
+      }
+      return v !== null && typeof v === 'object';
+    };
+    let kept = 0;
+    this.allowed = this.masked = this.denied = 0;
+    for (let i = 0; i < this.records.length; i++) {
+      const path = responsePathAsArray(this.paths[i]);
+      if (!served(path, path.length - 1)) continue;
+      const r = this.records[i];
+      this.records[kept] = r;
+      this.paths[kept++] = this.paths[i];
+      if (r.decision === 'ALLOW') this.allowed++;
+      else if (r.decision === 'MASK') this.masked++;
+      else this.denied++;
+    }
+    this.records.length = this.paths.length = kept;
+    const keep = <T extends { path: (string | number)[] }>(entries: T[]) => {
+      let n = 0;
+      for (const e of entries) if (served(e.path, e.path.length - 1)) entries[n++] = e;
+      entries.length = n;
+    };
+    keep(this.denials);
+    if (this.explain) keep(this.explain);
+  }
+
   /** Count, record for the audit, and (on denial) queue the error entry. */
   note(d: FieldDecision, category: Category, entity: string, entityId: string, subjectId: number | null, consentId: string | null, info: GraphQLResolveInfo): void {
     if (this.closed) return;
     // Paths cost an array per field: built only for a denial or X-Explain, and once for both.
     const path = d.decision === 'DENY' || this.explain ? responsePathAsArray(info.path) : null;
+    this.paths.push(info.path);
     this.records.push({ subjectId, entity, entityId, field: info.fieldName, category, decision: d.decision, mask: d.mask, reason: d.reason, basis: d.basis, consentId: d.decision === 'DENY' ? null : consentId });
     if (d.decision === 'ALLOW') this.allowed++;
     else if (d.decision === 'MASK') this.masked++;
@@ -108,6 +151,7 @@ export class Disclosure {
    */
   noteOutOfScope(entity: string, entityId: string, subjectId: number | null, info: GraphQLResolveInfo): void {
     if (this.closed) return;
+    this.paths.push(info.path);
     this.records.push({ subjectId, entity, entityId, field: '*', category: '*', decision: 'DENY', mask: null, reason: 'OUT_OF_SCOPE', basis: this.basis, consentId: null });
     this.denied++;
     this.explain?.push({ path: responsePathAsArray(info.path), category: '*', decision: 'DENY', mask: null, reason: 'OUT_OF_SCOPE', basis: this.basis });

@@ -70,6 +70,7 @@ export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<G
           const d = ctx.request.disclosure;
           if (!d || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
+          if (result.errors?.length) d.keepServed(result.data);
           d.close();
           // Never rejects: whoever holds the response reads the outcome.
           const committed = commit(d).then(() => true, () => false);

@@ -1,16 +1,9 @@
-import { ALL_SUBJECTS_CASE, KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
+import { ALICE, ALL_SUBJECTS_CASE, KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 
 /** SPEC §4 over real HTTP: one case per purpose on the seeded demo users, with exact masked outputs. */
 let gw: TestGateway;
 beforeAll(async () => { gw = await startTestGateway(); });
 afterAll(async () => { await gw?.close(); });
-
-const ALICE = `user(id: 1) {
-  id username nickname avatarUrl gender signature realName birthDate phone city isMinor
-  paymentAccounts { provider accountNo holderName cardExpiry }
-  devices { model osVersion deviceId macAddress ipAddress location { lat lng accuracyM } wifiBssid city }
-  orders(first: 5) { edges { node { orderNo totalAmount items { sku } recipientName recipientPhone shippingAddress } } }
-}`;
 
 type Denial = { path: (string | number)[]; extensions: { code: string; reason: string; purpose: string; category: string } };
 const denials = (body: { errors?: Denial[] }) => (body.errors ?? []).map((e) => `${e.path.join('.')}:${e.extensions.reason}`).sort();

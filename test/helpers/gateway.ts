@@ -43,6 +43,14 @@ export async function coverAllSubjects(ds: DataSource): Promise<void> {
   );
 }
 
+/** Every field of Alice (user 1) and of her accounts, devices and orders: what each purpose may read of her (SPEC §4). */
+export const ALICE = `user(id: 1) {
+  id username nickname avatarUrl gender signature realName birthDate phone city isMinor
+  paymentAccounts { provider accountNo holderName cardExpiry }
+  devices { model osVersion deviceId macAddress ipAddress location { lat lng accuracyM } wifiBssid city }
+  orders(first: 5) { edges { node { orderNo totalAmount items { sku } recipientName recipientPhone shippingAddress } } }
+}`;
+
 export interface GqlResponse {
   status: number;
   headers: Headers;
@@ -58,6 +66,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/**
+ * The settings a test run passes through to every gateway it starts: which executor runs the
+ * enforced schema (CI runs the HTTP suites under both, .ci/run) and its cache size.
+ */
+export function executorEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['GRAPHQL_EXECUTOR', 'JIT_CACHE_SIZE']) if (env[name]) out[name] = env[name]!;
+  return out;
+}
+
 /** The gateway over real HTTP on a free port, over a fresh store with the demo data (`sqlite`: on SQLite whatever DATABASE_URL says). */
 export async function startTestGateway(env: Record<string, string> = {}, options: { sqlite?: boolean } = {}): Promise<TestGateway> {
   const restoreClock = useClock(fixedClock(TEST_TODAY));
@@ -68,6 +86,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: store.dataDir,
     PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '0',
     ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+    ...executorEnv(),
     ...env,
   });
   const gateway = await startGateway(config, { ds: store.ds });

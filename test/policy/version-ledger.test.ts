@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config';
 import { PolicyVersion, PolicyVersionChangedError, recordPolicyVersion } from '../../src/db/entities/PolicyVersion';
 import { compilePolicy, defaultPolicyPath, loadPolicy } from '../../src/policy';
 import { secondDataSource } from '../audit/fixtures';
-import { KEYS } from '../helpers/gateway';
+import { executorEnv, KEYS } from '../helpers/gateway';
 import { createTestStore, TestStore } from '../helpers/store';
 
 /**
@@ -53,6 +53,7 @@ function configFor(policyFile?: string) {
   return loadConfig({
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: store.dataDir, PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789', CLIENT_CACHE_MS: '0',
     ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+    ...executorEnv(),
     ...(policyFile ? { POLICY_FILE: policyFile } : {}),
   });
 }
