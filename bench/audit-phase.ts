@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { execute, parse } from 'graphql';
-import { auditSettled, createAudit } from '../src/audit';
-import { createAuditStore } from '../src/audit/store';
+import { createAudit, createAuditStore, createProjection } from '../src/audit';
 import { AuditWriter } from '../src/audit/writer';
 import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
@@ -99,7 +98,7 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
   }));
   await bare.close();
   const t1 = process.hrtime.bigint();
-  await auditSettled(store.ds);
+  await createProjection(store.ds).settled();
   const backlogSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
   out.push(`Projection alone, a backlog of ${records} records in ${requests} batches: **${Math.round(records / backlogSeconds).toLocaleString('en')} rows/s** (${backlogSeconds.toFixed(2)} s).\n`);
 
@@ -125,7 +124,7 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
   const events = parse(`query($s: ID) @purpose(name: "audit.review") { auditEvents(filter: { subjectId: $s }, first: 50) { edges { node { id at clientId field decision } } pageInfo { hasNextPage endCursor } } }`);
   const report = parse(`query($s: ID!) @purpose(name: "audit.review") { disclosureReport(subjectId: $s) { clientId categories purposes firstAt lastAt count } }`);
   const time = async (document: typeof events, s: string) => {
-    const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds });
+    const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders: createLoaders(store.ds), ds: store.ds, audit: createProjection(store.ds) });
     ctx.request.declare(new Disclosure(ctx.requestId, caller.id, 'audit.review', 'legal-obligation', null, policy, ctx.requestTime, false));
     const t = process.hrtime.bigint();
     const r = await execute({ schema, document, contextValue: ctx, variableValues: { s } });

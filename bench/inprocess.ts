@@ -61,7 +61,7 @@ function context(ds: BenchStore['ds'], p: Prepared, env: Env): GatewayContext {
   const scope = rowScope([scopeOf(env.policy, declared.purpose)], p.caller, declared.caseRef);
   const loaders = createLoaders(ds);
   loaders.useScope(scope);
-  return gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller: p.caller, loaders, ds });
+  return gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller: p.caller, loaders, ds, audit: env.audit });
 }
 
 /** Runs one operation as a variant: the enforced ones declare the purpose, execute, and (A, S, J) commit the audit. */

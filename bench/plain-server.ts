@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DocumentNode, execute, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, parse, validate } from 'graphql';
+import { createProjection } from '../src/audit';
 import { bearerKey } from '../src/callers/keys';
 import { declarePurpose } from '../src/callers/purpose';
 import { ClientRegistry } from '../src/callers/registry';
@@ -22,6 +23,7 @@ import { plainSchema } from './plain-schema';
 export async function startPlainServer(config: Config): Promise<{ url: string; close(): Promise<void> }> {
   const ds = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
   const registry = new ClientRegistry(ds, config.clientCacheMs);
+  const audit = createProjection(ds); // the plain schema reads no audit; the context has a field for it
   const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
   const schema: GraphQLSchema = plainSchema();
   const documents = new Map<string, { document: DocumentNode; operation: OperationDefinitionNode } | readonly GraphQLError[]>();
@@ -55,7 +57,7 @@ export async function startPlainServer(config: Config): Promise<{ url: string; c
       const declared = declarePurpose(policy, caller, { headers: new Map(), operation, variables });
       const loaders = createLoaders(ds);
       loaders.useScope(rowScope(declared ? [scopeOf(policy, declared.purpose)] : ['all'], caller, declared?.caseRef ?? null));
-      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders, ds });
+      const ctx = gatewayContext({ request: new RequestState(randomUUID(), now(), new Map()), caller, loaders, ds, audit });
       send(res, 200, await execute({ schema, document, contextValue: ctx, variableValues: variables }));
     })().catch((e: unknown) => send(res, 500, { errors: [{ message: (e as Error).message }] })));
   });

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { createAudit, Audit, RequestActivity } from './audit';
+import type { LogSync } from './audit/sqlite';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
 import { openStore } from './db/data-source';
@@ -22,7 +23,7 @@ import { subjectCopyRoute } from './http/subject-copy-route';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
 import { countOutcomes, createMetrics, measuredCommit, metricsRoute } from './metrics';
-import { startActivityRollup } from './review';
+import { ACTIVITY_FOLLOWER, startActivityRollup } from './review';
 import { installOnboarding } from './onboarding';
 import { UNRESTRICTED } from './policy/scope';
 import { caseLookup } from './relationships/cases';
@@ -51,6 +52,8 @@ export interface GatewayOptions {
    * that `npm run bench` can measure what the audit adds to an enforced request (variant E).
    */
   benchmarkWithoutAudit?: boolean;
+  /** SQLite: how the audit syncs the write-ahead log after each commit (tests hold or fail it; default fdatasync). */
+  auditLogSync?: LogSync;
 }
 
 /** Benchmark variant B only: with enforcement off, every row is in scope (the purpose plugin decides it otherwise). */
@@ -84,7 +87,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const unenforced = options.benchmarkWithoutEnforcement === true;
   const schema = unenforced ? baseSchema : enforceSchema(baseSchema, { policy, pseudonymSecret: config.pseudonymSecret });
   const activity = new RequestActivity();
-  const audit = createAudit(ds, { activity });
+  const audit = createAudit(ds, { activity, followers: [ACTIVITY_FOLLOWER], logSync: options.auditLogSync });
   const commit: DisclosureCommit = options.benchmarkWithoutAudit === true ? () => Promise.resolve() : (d) => audit.commit(d);
   const metrics = createMetrics({ ds, auditStats: () => audit.stats() });
 
@@ -114,13 +117,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // Untrusted documents are refused before their text is tokenised.
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
-    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
+    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, bodyLimitBytes: config.bodyLimitBytes, preflight, activity, audit })),
     '/schema.graphql': onboarding.schemaRoute,
     '/metrics': metricsRoute(metrics),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
-    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, registry })),
-    '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, (d) => audit.commit(d)) })),
+    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, audit, registry })),
+    '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, (d) => audit.commit(d)), audit })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {
@@ -130,7 +133,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   // The Clients view's hourly counts, kept up to date in the background (src/review/activity-rollup.ts).
-  const activityRollup = startActivityRollup(ds);
+  const activityRollup = startActivityRollup(ds, audit.projection);
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {

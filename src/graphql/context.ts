@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import type { Caller } from '../callers/registry';
 import type { Disclosure } from '../enforcement/disclosure';
 import type { Loaders } from '../loaders';
@@ -42,6 +43,8 @@ export interface GatewayContext {
   readonly caller: Caller;
   readonly loaders: Loaders;
   readonly ds: DataSource;
+  /** Read-your-writes for whatever reads audit_events (the review API, erasure, corrections, the console). */
+  readonly audit: AuditReads;
   /** request.id, kept flat for the resolvers that read it. */
   readonly requestId: string;
   /** request.at, kept flat for the resolvers that read it. */
@@ -56,7 +59,7 @@ export interface GatewayContext {
 }
 
 /** A request's context: the flat `requestId` and `requestTime` are taken from `request`, so that they cannot disagree with it. */
-export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'holdResponseFor'>): GatewayContext {
+export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'audit' | 'holdResponseFor'>): GatewayContext {
   const { request } = parts;
   return { ...parts, requestId: request.id, requestTime: request.at };
 }

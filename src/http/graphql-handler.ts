@@ -2,6 +2,7 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import type { RequestActivity } from '../audit/request-activity';
 import { bearerKey } from '../callers/keys';
 import type { Caller, ClientRegistry } from '../callers/registry';
@@ -38,6 +39,8 @@ export interface GraphQLHandlerDeps {
   apollo: ApolloServer<GatewayContext>;
   registry: ClientRegistry;
   ds: DataSource;
+  /** What the resolvers that read audit_events wait for (ctx.audit). */
+  audit: AuditReads;
   bodyLimitBytes: number;
   preflight?: Preflight[];
   /** Told of every request from its start until its response is over (background audit work yields to them). */
@@ -108,6 +111,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       caller,
       loaders: createLoaders(deps.ds),
       ds: deps.ds,
+      audit: deps.audit,
       holdResponseFor: (c) => {
         committed = c;
       },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import { bearerKey } from '../callers/keys';
 import type { ClientRegistry } from '../callers/registry';
 import { enforceSchema } from '../enforcement/enforce-schema';
@@ -21,6 +22,8 @@ export interface SubjectCopyRouteDeps {
   pseudonymSecret: string;
   /** The gateway's audit commit (measured like any request's). */
   commit: DisclosureCommit;
+  /** The gateway's audit reads (the copy's disclosure report). */
+  audit: AuditReads;
 }
 
 /**
@@ -46,7 +49,7 @@ export function subjectCopyRoute(deps: SubjectCopyRouteDeps) {
     const raw = url.searchParams.get('request') ?? '';
     const started = Date.now();
     try {
-      const copy = await buildAccessCopy({ ds: deps.ds, policy: deps.policy, enforcedSchema, commit: deps.commit }, { requestId: rowId(raw), rawRequestId: raw }, caller);
+      const copy = await buildAccessCopy({ ds: deps.ds, policy: deps.policy, enforcedSchema, commit: deps.commit, audit: deps.audit }, { requestId: rowId(raw), rawRequestId: raw }, caller);
       const text = JSON.stringify(copy, null, 2);
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DocumentNode, execute, ExecutionResult, GraphQLSchema, parse, validate } from 'graphql';
 import { DataSource, IsNull } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import { disclosureReport, Recipient } from '../audit/review';
 import { Caller, ClientRegistry } from '../callers/registry';
 import { now } from '../clock';
@@ -126,6 +127,8 @@ export interface AccessCopyDeps {
   enforcedSchema: GraphQLSchema;
   /** Resolves once the disclosure's records are durably committed; rejects otherwise. */
   commit(d: Disclosure): Promise<void>;
+  /** The disclosure report's read-your-writes. */
+  audit: AuditReads;
 }
 
 /** The counts a copy holds, for the request's history, the CLI's summary and the log: never a value. */
@@ -230,7 +233,7 @@ async function readSubject(deps: AccessCopyDeps, caller: Caller, userId: number,
   const d = new Disclosure(requestId, caller.id, purpose.purpose, purpose.basis, null, policy, at, true);
   const loaders = createLoaders(ds);
   loaders.useScope(rowScope(['all'], caller, null)); // account's scope (SPEC §11)
-  const ctx = gatewayContext({ request: new RequestState(requestId, at, new Map()), caller, loaders, ds });
+  const ctx = gatewayContext({ request: new RequestState(requestId, at, new Map()), caller, loaders, ds, audit: deps.audit });
   ctx.request.declare(d);
   const run = async (operationName: string, variables: Record<string, unknown>) =>
     checked((await execute({ schema, document, operationName, variableValues: variables, contextValue: ctx })) as ExecutionResult);
@@ -277,7 +280,7 @@ export async function buildAccessCopy(
   const [consents, authorizations, disclosures, erasureNotices, correctionNotices] = await Promise.all([
     ds.getRepository(Consent).find({ where: { userId: user.id }, order: { id: 'ASC' } }),
     appAuthorizations(ds, user.id),
-    disclosureReport(ds, user.id),
+    disclosureReport(deps.audit, ds, user.id),
     listErasureNotices(ds, { subjectId: user.id }),
     listCorrectionNotices(ds, { subjectId: user.id }),
   ]);

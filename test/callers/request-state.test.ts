@@ -24,7 +24,7 @@ it('a disclosure is declared once, and only for its own request', () => {
 
 it("the context's flat fields are the request's", () => {
   const headers = new Map([['x-purpose', 'account']]);
-  const ctx = gatewayContext({ request: new RequestState('r-1', at, headers), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'] });
+  const ctx = gatewayContext({ request: new RequestState('r-1', at, headers), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'], audit: {} as GatewayContext['audit'] });
   expect([ctx.requestId, ctx.requestTime, ctx.request.headers]).toEqual(['r-1', at, headers]);
 });
 
@@ -46,7 +46,7 @@ it("what a plugin declares on Apollo's copy of the context, the resolvers and th
   });
   await server.start();
   try {
-    const ctx = gatewayContext({ request: new RequestState('r-1', at, new Map()), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'] });
+    const ctx = gatewayContext({ request: new RequestState('r-1', at, new Map()), caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'], audit: {} as GatewayContext['audit'] });
     const r = await server.executeOperation({ query: '{ purpose }' }, { contextValue: ctx });
     expect(r.body.kind === 'single' && r.body.singleResult.data).toEqual({ purpose: 'service.fulfilment' });
     expect(seen).toEqual([null]);
