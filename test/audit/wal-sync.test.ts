@@ -13,7 +13,7 @@ import { disclosure, manyRecords } from './fixtures';
 /**
  * SQLite (on both CI passes: this is SQLite's own path): the gateway's connection commits in
  * WAL mode with synchronous=NORMAL, and the audit makes each of its commits durable by syncing
- * the log file off the event loop (src/audit/wal.ts). Over real HTTP: no response leaves before
+ * the log file off the event loop (src/audit/sqlite/wal.ts). Over real HTTP: no response leaves before
  * that sync of its commit has finished; a sync that fails, or a log file that is no longer the
  * database's, fails the request closed (AUDIT_UNAVAILABLE); and the connection's own settings
  * are what they were after every append.
