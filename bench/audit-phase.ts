@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { execute, parse } from 'graphql';
-import { auditSettled, createAudit } from '../src/audit';
-import { createAuditStore } from '../src/audit/store';
+import { createAudit, createAuditStore, createProjection } from '../src/audit';
 import { AuditWriter } from '../src/audit/writer';
 import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
@@ -101,7 +100,7 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
   }));
   await bare.close();
   const t1 = process.hrtime.bigint();
-  await auditSettled(store.ds);
+  await createProjection(store.ds).settled();
   const backlogSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
   out.push(`Projection alone, a backlog of ${records} records in ${requests} batches: **${Math.round(records / backlogSeconds).toLocaleString('en')} rows/s** (${backlogSeconds.toFixed(2)} s).\n`);
 
@@ -123,7 +122,7 @@ export async function runAuditPhase(store: BenchStore): Promise<string> {
 
   const base = buildGatewaySchema();
   const schema = enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
-  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy });
+  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }, createProjection(store.ds));
   const caller = (await new ClientRegistry(store.ds, 0).get('security-console'))!;
   const events = parse(`query($s: ID) @purpose(name: "audit.review") { auditEvents(filter: { subjectId: $s }, first: 50) { edges { node { id at clientId field decision } } pageInfo { hasNextPage endCursor } } }`);
   const report = parse(`query($s: ID!) @purpose(name: "audit.review") { disclosureReport(subjectId: $s) { clientId categories purposes firstAt lastAt count } }`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { execute, parse } from 'graphql';
-import { createAudit } from '../src/audit';
+import { createAudit, createProjection } from '../src/audit';
 import { ClientRegistry } from '../src/callers/registry';
 import { now } from '../src/clock';
 import { Disclosure } from '../src/enforcement/disclosure';
@@ -11,7 +11,7 @@ import { buildGatewaySchema } from '../src/graphql/schema';
 import { createLoaders } from '../src/loaders';
 import { Category, compilePolicy, decideField, defaultPolicyPath, loadPolicy, Purpose } from '../src/policy';
 import { resolverServices } from '../src/services';
-import { rollUpActivity } from '../src/review';
+import { ACTIVITY_FOLLOWER, rollUpActivity } from '../src/review';
 import { quantile, table } from './stats';
 import type { BenchStore } from './store';
 
@@ -69,14 +69,15 @@ export async function runConsolePhase(store: BenchStore): Promise<string> {
     have = await count(store);
   }
   // What each gateway's background job does as records arrive: count them into the hourly table.
+  const reads = createProjection(store.ds, { followers: [ACTIVITY_FOLLOWER] });
   const t0 = process.hrtime.bigint();
   let counted = 0;
-  for (let step; (step = await rollUpActivity(store.ds)) > 0;) counted += step;
+  for (let step; (step = await rollUpActivity(store.ds, reads)) > 0;) counted += step;
   const catchUp = Number(process.hrtime.bigint() - t0) / 1e9;
   const policy = compilePolicy(loadPolicy(defaultPolicyPath()));
   const base = buildGatewaySchema();
   const schema = enforceSchema(base, { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' });
-  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy });
+  const services = resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }, reads);
   const caller = (await new ClientRegistry(store.ds, 0).get('security-console'))!;
   const [latest] = await store.ds.query('SELECT MAX(at) AS at FROM audit_events');
   const end = new Date(new Date(latest.at instanceof Date ? latest.at : String(latest.at).replace(' ', 'T') + 'Z').getTime() + DAY);

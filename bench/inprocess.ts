@@ -179,13 +179,14 @@ export async function runInProcess(store: BenchStore, rounds: number): Promise<{
   const base = buildGatewaySchema();
   const options = { policy, pseudonymSecret: 'bench-pseudonym-secret-0123456789' };
   const enforced = enforceSchema(base, options);
+  const audit = createAudit(store.ds);
   const env: Env = {
     store, policy, base, enforced,
     plain: plainSchema(),
     shield: shieldSchema(base, options),
     jit: new CompiledDocuments(enforced, policy, Number(process.env.JIT_CACHE_SIZE || DEFAULT_JIT_CACHE_SIZE)),
-    audit: createAudit(store.ds),
-    services: resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }),
+    audit,
+    services: resolverServices(store.ds, { schema: base, fields: sensitiveFields(base), policy }, audit),
   };
   const registry = new ClientRegistry(store.ds, 0);
   const rows: InProcessResult[] = [];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createProjection } from '../src/audit';
 import { sensitiveFields } from '../src/enforcement/sensitive-fields';
 import { buildGatewaySchema } from '../src/graphql/schema';
 import { checkOperation } from '../src/onboarding';
@@ -46,7 +47,7 @@ export async function runOnboardingPhase(store: BenchStore): Promise<string> {
   let peak = rssBefore;
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
   const t0 = process.hrtime.bigint();
-  const impact = await replayAudit(store.ds, compilePolicy(widened), { days: 31 });
+  const impact = await replayAudit(createProjection(store.ds), store.ds, compilePolicy(widened), { days: 31 });
   const total = impact.records;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DocumentNode, execute, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, parse, validate } from 'graphql';
+import { createProjection } from '../src/audit';
 import { bearerKey } from '../src/callers/keys';
 import { declarePurpose } from '../src/callers/purpose';
 import { ClientRegistry } from '../src/callers/registry';
@@ -25,11 +26,12 @@ import { plainSchema } from './plain-schema';
 export async function startPlainServer(config: Config): Promise<{ url: string; close(): Promise<void> }> {
   const ds = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
   const registry = new ClientRegistry(ds, config.clientCacheMs);
+  const audit = createProjection(ds); // the plain schema reads no audit; the context has a field for it
   const policy = compilePolicy(loadPolicy(config.policyFile ?? defaultPolicyPath()));
   const schema: GraphQLSchema = plainSchema();
   // What the gateway's own resolvers would reach (none of plain-schema's does).
   const base = buildGatewaySchema();
-  const services = resolverServices(ds, { schema: base, fields: sensitiveFields(base), policy });
+  const services = resolverServices(ds, { schema: base, fields: sensitiveFields(base), policy }, audit);
   const documents = new Map<string, { document: DocumentNode; operation: OperationDefinitionNode } | readonly GraphQLError[]>();
   const prepared = (query: string) => {
     let hit = documents.get(query);

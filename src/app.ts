@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { createAudit, Audit, RequestActivity } from './audit';
+import type { LogSync } from './audit/sqlite';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
 import { openStore } from './db/data-source';
@@ -25,7 +26,7 @@ import { subjectCopyRoute } from './http/subject-copy-route';
 import { createHttpServer, ReadinessCheck, Route } from './http/server';
 import { log } from './log';
 import { countOutcomes, createMetrics, GatewayMetrics, measuredCommit, metricsRoute } from './metrics';
-import { startActivityRollup } from './review';
+import { ACTIVITY_FOLLOWER, startActivityRollup } from './review';
 import { resolverServices } from './services';
 import { installOnboarding } from './onboarding';
 import { caseLookup } from './relationships/cases';
@@ -44,6 +45,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** An already open store (tests share one); otherwise the gateway opens and migrates its own. */
   ds?: DataSource;
+  /** SQLite: how the audit syncs the write-ahead log after each commit (tests hold or fail it; default fdatasync). */
+  auditLogSync?: LogSync;
 }
 
 /**
@@ -95,7 +98,7 @@ export async function openGateway(config: Config, options: GatewayOptions = {}):
     throw e;
   }
   const activity = new RequestActivity();
-  const audit = createAudit(ds, { activity });
+  const audit = createAudit(ds, { activity, followers: [ACTIVITY_FOLLOWER], logSync: options.auditLogSync });
   const metrics = createMetrics({ ds, auditStats: () => audit.stats() });
   return { config, ds, ownsStore, registry, policy, baseSchema, fields, activity, audit, metrics };
 }
@@ -149,7 +152,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const readiness: ReadinessCheck[] = [{ name: 'database', check: async () => void (await ds.query('SELECT 1')) }, audit.readiness];
   // Checks between authentication and execution, in order (rate limit, trusted documents…).
   const onboarding = installOnboarding({ ds, registry, policy, schema: baseSchema, fields, cacheMs: config.clientCacheMs });
-  const services = resolverServices(ds, onboarding.check);
+  const services = resolverServices(ds, onboarding.check, audit);
   // Untrusted documents are refused before their text is tokenised.
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
@@ -158,7 +161,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
     '/metrics': metricsRoute(metrics),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
-    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, registry })),
+    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, audit, registry })),
     '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, services, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, auditCommit(core)) })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
@@ -169,7 +172,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   // The Clients view's hourly counts, kept up to date in the background (src/review/activity-rollup.ts).
-  const activityRollup = startActivityRollup(ds);
+  const activityRollup = startActivityRollup(ds, audit.projection);
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {

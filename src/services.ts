@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from './audit/adapter';
 import type { ResolverServices } from './request/context';
 import type { CheckContext } from './onboarding/check-operation';
 import { ChainVerifications } from './review/verification';
@@ -8,6 +9,6 @@ import { ChainVerifications } from './review/verification';
  * built once per gateway (src/app.ts) or per tool that executes GraphQL in process (the subject
  * copy's CLI, the benchmark), and handed to whoever builds a context.
  */
-export function resolverServices(ds: DataSource, operationCheck: CheckContext): ResolverServices {
-  return { operationCheck, verifications: new ChainVerifications(ds) };
+export function resolverServices(ds: DataSource, operationCheck: CheckContext, audit: AuditReads): ResolverServices {
+  return { operationCheck, verifications: new ChainVerifications(ds), audit };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type { Disclosure, FieldRecord } from '../enforcement/disclosure';
+import { COLUMN_WIDTH, DECISION_CODE, ENTRY_COLUMNS, GROUP_COLUMNS, RecordColumn } from './record';
 
 /**
  * An audit batch: one request's field records (SPEC §6), written as ONE row of audit_batches.
@@ -70,74 +71,86 @@ export const EMPTY_HEAD: ChainHead = Object.freeze({ batch: 0, seq: 0, hash: GEN
 /** A batch that cannot be encoded (a value longer than its audit_events column) or decoded. */
 export class BatchFormatError extends Error {}
 
-const DECISION_CODE = { ALLOW: 'A', MASK: 'M', DENY: 'D' } as const;
-const DECISION_OF: Record<string, FieldRecord['decision']> = { A: 'ALLOW', M: 'MASK', D: 'DENY' };
-
-/** Widths of the audit_events columns the projection fills (longer values would not fit there). */
-export const COLUMN_WIDTH = {
-  requestId: 64, clientId: 64, purpose: 64, caseRef: 64, policyVersion: 64,
-  entity: 32, entityId: 64, field: 64, category: 64, mask: 16, reason: 32, basis: 32, consentId: 64,
-} as const;
+const DECISION_OF: Record<string, FieldRecord['decision']> = Object.fromEntries(Object.entries(DECISION_CODE).map(([name, code]) => [code, name as FieldRecord['decision']]));
 
 function fits(value: string | null, column: keyof typeof COLUMN_WIDTH): void {
-  if (value !== null && (typeof value !== 'string' || value.length > COLUMN_WIDTH[column])) {
-    throw new BatchFormatError(`audit ${column} is not a string of at most ${COLUMN_WIDTH[column]} characters`);
+  const width = COLUMN_WIDTH[column]!;
+  if (value !== null && (typeof value !== 'string' || value.length > width)) {
+    throw new BatchFormatError(`audit ${column} is not a string of at most ${width} characters`);
   }
 }
 
+type Row = Record<string, unknown>;
 interface Group {
-  entity: string;
-  field: string;
-  category: string;
-  decision: FieldRecord['decision'];
-  mask: string | null;
-  reason: string;
-  basis: string;
+  record: Row;
   entries: string;
 }
+
+/** Whether a record belongs to a group (same value in every group column); made once from GROUP_COLUMNS, as fast as written out. */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const sameGroup = new Function('g', 'r', `return ${GROUP_COLUMNS.map((c) => `g.${c.key} === r.${c.key}`).join(' && ')};`) as (g: Row, r: Row) => boolean;
+
+/** A group's leading fields as JSON (without its entries), checked against their columns. */
+function groupHeader(r: Row): string {
+  let out = '';
+  for (const c of GROUP_COLUMNS) {
+    const v = r[c.key];
+    if (c.type === 'decision') {
+      if (!((v as string) in DECISION_CODE)) throw new BatchFormatError('audit decision is not ALLOW, MASK or DENY');
+      out += '"' + DECISION_CODE[v as keyof typeof DECISION_CODE] + '",';
+    } else {
+      fits(v as string | null, c.key);
+      out += (v === null ? 'null' : JSON.stringify(v)) + ',';
+    }
+  }
+  return out;
+}
+
+/**
+ * A record's entry: its ordinal, then ENTRY_COLUMNS (an implied value as null; trailing nulls
+ * left out, never the first column). Made once from the table, with each column's name written
+ * out: it runs once per record on the request's path, where a loop over the columns measured slower.
+ */
+const entry = new Function('fits', 'fail', `return function entry(i, r) {
+  let out = '[' + i;
+  let nulls = '';
+  ${ENTRY_COLUMNS.map((c, k) => `{
+    const v = r.${c.key};
+    ${c.type === 'int' ? `if (v !== null && !Number.isSafeInteger(v)) fail('audit ${c.key} is not an integer');` : `fits(v, '${c.key}');`}
+    if (v === null${c.impliedBy ? ` || (r.${c.impliedBy} !== null && v === String(r.${c.impliedBy}))` : ''}) ${k === 0 ? "out += ',null'" : "nulls += ',null'"};
+    else { out += nulls + ',' + ${c.type === 'int' ? 'v' : 'JSON.stringify(v)'}; nulls = ''; }
+  }`).join('\n  ')}
+  return out + ']';
+};`)(fits, (m: string) => { throw new BatchFormatError(m); }) as (i: number, r: Row) => string;
 
 /**
  * Encode a request's records (this runs on the request's path, once per request: one Map lookup
  * by field name and a few string comparisons per record; strings are JSON-quoted once per group).
+ * The group and entry fields are RECORD_COLUMNS' (src/audit/record.ts).
  */
 export function encodeRecords(records: readonly FieldRecord[]): string {
   const byField = new Map<string, Group[]>();
   const groups: Group[] = [];
   for (let i = 0; i < records.length; i++) {
-    const r = records[i];
-    let candidates = byField.get(r.field);
-    if (!candidates) byField.set(r.field, (candidates = []));
+    const r = records[i] as unknown as Row;
+    let candidates = byField.get(r.field as string);
+    if (!candidates) byField.set(r.field as string, (candidates = []));
     let g: Group | undefined;
     for (let k = 0; k < candidates.length; k++) {
-      const c = candidates[k];
-      if (c.category === r.category && c.decision === r.decision && c.reason === r.reason && c.mask === r.mask && c.basis === r.basis && c.entity === r.entity) {
-        g = c;
+      if (sameGroup(candidates[k].record, r)) {
+        g = candidates[k];
         break;
       }
     }
     if (!g) {
-      if (!(r.decision in DECISION_CODE)) throw new BatchFormatError('audit decision is not ALLOW, MASK or DENY');
-      fits(r.entity, 'entity'); fits(r.field, 'field'); fits(r.category, 'category'); fits(r.mask, 'mask'); fits(r.reason, 'reason'); fits(r.basis, 'basis');
-      g = { entity: r.entity, field: r.field, category: r.category, decision: r.decision, mask: r.mask, reason: r.reason, basis: r.basis, entries: '' };
+      g = { record: r, entries: '[' + groupHeader(r) + '[' };
       candidates.push(g);
       groups.push(g);
-    }
-    const subject = r.subjectId;
-    if (subject !== null && !Number.isSafeInteger(subject)) throw new BatchFormatError('audit subjectId is not an integer');
-    fits(r.entityId, 'entityId');
-    fits(r.consentId, 'consentId');
-    const implied = subject !== null && r.entityId === String(subject);
-    let entry = (g.entries ? ',[' : '[') + i + ',' + (subject === null ? 'null' : subject);
-    if (r.consentId !== null) entry += ',' + (implied ? 'null' : JSON.stringify(r.entityId)) + ',' + JSON.stringify(r.consentId);
-    else if (!implied) entry += ',' + JSON.stringify(r.entityId);
-    g.entries += entry + ']';
+    } else g.entries += ',';
+    g.entries += entry(i, r);
   }
   let out = '[';
-  for (let j = 0; j < groups.length; j++) {
-    const g = groups[j];
-    out += (j ? ',[' : '[') + JSON.stringify(g.entity) + ',' + JSON.stringify(g.field) + ',' + JSON.stringify(g.category) + ',"' + DECISION_CODE[g.decision] + '",'
-      + (g.mask === null ? 'null' : JSON.stringify(g.mask)) + ',' + JSON.stringify(g.reason) + ',' + JSON.stringify(g.basis) + ',[' + g.entries + ']]';
-  }
+  for (let j = 0; j < groups.length; j++) out += (j ? ',' : '') + groups[j].entries + ']]';
   return out + ']';
 }
 
@@ -194,6 +207,25 @@ export function storedRecordsJson(stored: string): string {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** A batch value read back as its column's type; undefined if it is not one. */
+function decoded(c: RecordColumn, v: unknown, nullable = c.nullable): unknown {
+  if (v === null) return nullable ? null : undefined;
+  if (c.type === 'int') return Number.isSafeInteger(v) ? v : undefined;
+  if (c.type === 'decision') return isString(v) && Object.hasOwn(DECISION_OF, v) ? DECISION_OF[v] : undefined;
+  return isString(v) ? v : undefined;
+}
+
+/** An entry and its group's fields as a record (the entry's shape checked); made once from the table, like `entry`. */
+const decodeEntry = new Function('isString', 'fail', `return function decodeEntry(e, g) {
+  ${ENTRY_COLUMNS.map((c) => `let ${c.key} = e[${c.at}] ?? null;
+  if (${c.key} !== null && !${c.type === 'int' ? `Number.isSafeInteger(${c.key})` : `isString(${c.key})`}) fail('a record entry is malformed');`).join('\n  ')}
+  ${ENTRY_COLUMNS.filter((c) => !c.nullable).map((c) => `if (${c.key} === null) {
+    if (${c.impliedBy ? `${c.impliedBy} === null` : 'true'}) fail('a record has neither an ${c.key} nor a ${c.impliedBy ?? 'value'}');
+    ${c.key} = String(${c.impliedBy});
+  }`).join('\n  ')}
+  return { ${[...GROUP_COLUMNS.map((c) => `${c.key}: g.${c.key}`), ...ENTRY_COLUMNS.map((c) => c.key)].join(', ')} };
+};`)(isString, (m: string) => { throw new BatchFormatError(m); }) as (e: unknown[], g: Row) => FieldRecord;
+
 /**
  * The records of a batch, in request order. Strict: anything the encoder would not have written
  * (a missing or repeated ordinal, a wrong type) is a BatchFormatError.
@@ -207,25 +239,17 @@ export function decodeRecords(text: string, count: number): FieldRecord[] {
   }
   if (!Array.isArray(groups)) throw new BatchFormatError('records are not a list of groups');
   const out: (FieldRecord | undefined)[] = new Array(count);
+  const last = GROUP_COLUMNS.length;
   let filled = 0;
   for (const g of groups) {
-    if (!Array.isArray(g) || g.length !== 8 || !isString(g[0]) || !isString(g[1]) || !isString(g[2]) || !isString(g[3]) || !(g[4] === null || isString(g[4]))
-      || !isString(g[5]) || !isString(g[6]) || !Array.isArray(g[7]) || !(g[3] in DECISION_OF)) {
-      throw new BatchFormatError('a record group is malformed');
-    }
-    const decision = DECISION_OF[g[3]];
-    for (const e of g[7] as unknown[]) {
-      if (!Array.isArray(e) || e.length < 2 || e.length > 4) throw new BatchFormatError('a record entry is malformed');
-      const [ordinal, subject, entityId = null, consentId = null] = e as unknown[];
-      if (!Number.isSafeInteger(ordinal) || (ordinal as number) < 0 || (ordinal as number) >= count || out[ordinal as number]) throw new BatchFormatError('a record ordinal is missing, repeated or out of range');
-      if (!(subject === null || Number.isSafeInteger(subject)) || !(entityId === null || isString(entityId)) || !(consentId === null || isString(consentId))) {
-        throw new BatchFormatError('a record entry is malformed');
-      }
-      if (entityId === null && subject === null) throw new BatchFormatError('a record has neither an entity id nor a subject');
-      out[ordinal as number] = {
-        subjectId: subject as number | null, entity: g[0], entityId: entityId ?? String(subject), field: g[1], category: g[2] as FieldRecord['category'],
-        decision, mask: g[4] as FieldRecord['mask'], reason: g[5] as FieldRecord['reason'], basis: g[6] as FieldRecord['basis'], consentId: consentId as string | null,
-      };
+    if (!Array.isArray(g) || g.length !== last + 1 || !Array.isArray(g[last])) throw new BatchFormatError('a record group is malformed');
+    const shared: Row = {};
+    for (const c of GROUP_COLUMNS) if ((shared[c.key] = decoded(c, g[c.at!])) === undefined) throw new BatchFormatError('a record group is malformed');
+    for (const e of g[last] as unknown[]) {
+      if (!Array.isArray(e) || e.length < 2 || e.length > ENTRY_COLUMNS.length + 1) throw new BatchFormatError('a record entry is malformed');
+      const ordinal = e[0] as number;
+      if (!Number.isSafeInteger(ordinal) || ordinal < 0 || ordinal >= count || out[ordinal]) throw new BatchFormatError('a record ordinal is missing, repeated or out of range');
+      out[ordinal] = decodeEntry(e, shared);
       filled++;
     }
   }

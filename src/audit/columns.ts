@@ -1,11 +1,8 @@
 import { SealedBatch, StoredBatch, storedRecords, storedRecordsJson } from './batch';
-import type { StoredAuditRecord } from './record';
+import { RECORD_COLUMNS, RecordColumn, StoredAuditRecord } from './record';
 
 /** Columns of an audit_events row, in the order of AuditRecord's fields (the projection writes them all). */
-export const INSERT_COLUMNS = [
-  'chain_id', 'seq', 'request_id', 'at', 'client_id', 'purpose', 'case_ref', 'subject_id', 'entity', 'entity_id',
-  'field', 'category', 'decision', 'mask', 'reason', 'basis', 'policy_version', 'consent_id', 'prev_hash', 'hash',
-] as const;
+export const INSERT_COLUMNS = RECORD_COLUMNS.map((c) => c.column);
 
 /** Every column a reader selects. */
 export const SELECT_COLUMNS = ['id', ...INSERT_COLUMNS].join(', ');
@@ -75,31 +72,17 @@ export function toStoredBatch(row: Record<string, unknown>): StoredBatch {
   };
 }
 
-const nullableString = (v: unknown): string | null => (v == null ? null : String(v));
+/** A raw column value (either driver) as the record's type. */
+function readColumn(c: RecordColumn, v: unknown): unknown {
+  if (v == null && c.nullable) return null;
+  if (c.type === 'int') return Number(v);
+  if (c.type === 'time') return fromDbTime(v);
+  return String(v);
+}
 
 /** A raw row (either driver) as a stored record. */
 export function toStoredRecord(row: Record<string, unknown>): StoredAuditRecord {
-  return {
-    id: Number(row.id),
-    chainId: String(row.chain_id),
-    seq: Number(row.seq),
-    requestId: String(row.request_id),
-    at: fromDbTime(row.at),
-    clientId: String(row.client_id),
-    purpose: String(row.purpose),
-    caseRef: nullableString(row.case_ref),
-    subjectId: row.subject_id == null ? null : Number(row.subject_id),
-    entity: String(row.entity),
-    entityId: String(row.entity_id),
-    field: String(row.field),
-    category: String(row.category),
-    decision: String(row.decision) as StoredAuditRecord['decision'],
-    mask: nullableString(row.mask),
-    reason: String(row.reason),
-    basis: String(row.basis),
-    policyVersion: String(row.policy_version),
-    consentId: nullableString(row.consent_id),
-    prevHash: String(row.prev_hash),
-    hash: String(row.hash),
-  };
+  const out: Record<string, unknown> = { id: Number(row.id) };
+  for (const c of RECORD_COLUMNS) out[c.key] = readColumn(c, row[c.column]);
+  return out as unknown as StoredAuditRecord;
 }

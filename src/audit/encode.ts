@@ -1,4 +1,4 @@
-import type { StoredAuditRecord } from './record';
+import { RECORD_COLUMNS, StoredAuditRecord } from './record';
 
 /**
  * The export formats of audit records, shared by `npm run audit:export` and anything that
@@ -9,10 +9,8 @@ export type ExportFormat = 'csv' | 'ndjson';
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'ndjson'];
 
-export const EXPORT_FIELDS = [
-  'id', 'chainId', 'seq', 'requestId', 'at', 'clientId', 'purpose', 'caseRef', 'subjectId', 'entity', 'entityId',
-  'field', 'category', 'decision', 'mask', 'reason', 'basis', 'policyVersion', 'consentId', 'prevHash', 'hash',
-] as const satisfies readonly (keyof StoredAuditRecord)[];
+/** The stored record's id, then RECORD_COLUMNS' keys in order. */
+export const EXPORT_FIELDS: readonly (keyof StoredAuditRecord)[] = ['id', ...RECORD_COLUMNS.map((c) => c.key)];
 
 export const CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',

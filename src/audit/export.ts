@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { fromDbTime, SELECT_COLUMNS, toDbTime, toStoredRecord } from './columns';
 import { encodeHeader, encodeRecord, ExportFormat } from './encode';
 import { AuditQuery, filterConditions } from './filter';
-import { auditSettled } from './projection';
+import type { AuditReads } from './adapter';
 
 export interface ExportOptions {
   /** Records per query; memory stays bounded by one page whatever the total. */
@@ -24,8 +24,8 @@ export function exportPageSql(q: AuditQuery, pageSize: number, after: { at: stri
 }
 
 /** How many records a filter selects (for a progress bar's total). */
-export async function countRecords(ds: DataSource, q: AuditQuery): Promise<number> {
-  await auditSettled(ds);
+export async function countRecords(audit: AuditReads, ds: DataSource, q: AuditQuery): Promise<number> {
+  await audit.settled();
   const { conditions, params } = filterConditions(q);
   const [row] = await ds.query(`SELECT COUNT(*) AS n FROM audit_events ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}`, params);
   return Number(row.n);
@@ -39,6 +39,7 @@ export async function countRecords(ds: DataSource, q: AuditQuery): Promise<numbe
  * projected (in a CLI's own process, it projects what is pending itself).
  */
 export async function exportRecords(
+  audit: AuditReads,
   ds: DataSource,
   q: AuditQuery,
   format: ExportFormat,
@@ -46,7 +47,7 @@ export async function exportRecords(
   options: ExportOptions = {},
 ): Promise<number> {
   const pageSize = options.pageSize ?? 1000;
-  await auditSettled(ds);
+  await audit.settled();
   let written = 0;
   let last: { at: string; id: number } | null = null;
   const header = encodeHeader(format);

@@ -1,53 +1,17 @@
-import { MYSQL_ROLLUP_SQL, RollupSql, SQLITE_ROLLUP_SQL } from '../review/activity-sql';
 import { INSERT_COLUMNS } from './columns';
+import type { FollowLimit, ProjectionProgress } from './projection-step';
+import { projectionSelect, UnfoldDialect } from './record';
 
 /**
- * The projection in SQL: audit_batches rows unfolded into audit_events rows by the database
- * itself (MariaDB/MySQL JSON_TABLE, SQLite json_each), so that the gateway sends one statement
- * per step and never handles the records one by one. Both unfold the encoding of
- * src/audit/batch.ts exactly as decodeRecords does (verify compares the two).
+ * The projection in SQL, the part both stores share: the statements of a step around the one
+ * that unfolds batches into audit_events rows, which each store writes in its dialect from
+ * RECORD_COLUMNS (unfoldSql: MariaDB/MySQL JSON_TABLE in src/audit/mysql, SQLite json_each in
+ * src/audit/sqlite), exactly as decodeRecords does (verify compares the two).
  *
  * Each row: the batch's header fields, seq = first_seq + ordinal, entity_id = the subject id
  * when left out, prev_hash/hash = the batch's (which batch of the chain holds the record).
  * Inserted in (batch seq, ordinal) order, so that ids follow seq within a chain.
  */
-
-const EVENT_COLUMNS = INSERT_COLUMNS.join(', ');
-
-const DECISION = (code: string) => `CASE ${code} WHEN 'A' THEN 'ALLOW' WHEN 'M' THEN 'MASK' WHEN 'D' THEN 'DENY' END`;
-
-/** A batch's records as JSON, stored plain or deflated (src/audit/batch.ts, deflateRecords). */
-const MYSQL_RECORDS_JSON = "IF(b.records LIKE 'z%', CONVERT(UNCOMPRESS(FROM_BASE64(SUBSTRING(b.records, 2))) USING utf8mb4), b.records)";
-
-/** The SQL function the SQLite projection registers on its connection (storedRecordsJson). */
-export const SQLITE_RECORDS_FUNCTION = 'pg_audit_records';
-
-/** (chain_id, after batch seq, up to batch seq): the batches (after, upTo] of one chain. */
-export const MYSQL_PROJECT_SQL = `INSERT INTO audit_events (${EVENT_COLUMNS})
-SELECT b.chain_id, b.first_seq + r.o, b.request_id, b.at, b.client_id, b.purpose, b.case_ref,
-       r.s, r.e, COALESCE(r.ei, CAST(r.s AS CHAR)), r.f, r.c, ${DECISION('r.d')}, r.m, r.re, r.ba, b.policy_version, r.co, b.prev_hash, b.hash
-  FROM audit_batches b
-  JOIN JSON_TABLE(${MYSQL_RECORDS_JSON}, '$[*]' COLUMNS (
-         e VARCHAR(255) PATH '$[0]', f VARCHAR(255) PATH '$[1]', c VARCHAR(255) PATH '$[2]', d VARCHAR(8) PATH '$[3]',
-         m VARCHAR(255) PATH '$[4]', re VARCHAR(255) PATH '$[5]', ba VARCHAR(255) PATH '$[6]',
-         NESTED PATH '$[7][*]' COLUMNS (o BIGINT PATH '$[0]', s BIGINT PATH '$[1]', ei VARCHAR(255) PATH '$[2]', co VARCHAR(255) PATH '$[3]'))) r
- WHERE b.chain_id = ? AND b.seq > ? AND b.seq <= ?
- ORDER BY b.seq, r.o`;
-
-// The groups are materialised first: reading a group's fields once per record would parse the
-// group's JSON (all its entries) once per record, quadratic in the group's size.
-export const SQLITE_PROJECT_SQL = `WITH g AS MATERIALIZED (
-  SELECT b.chain_id, b.seq AS batch, b.first_seq, b.request_id, b.at, b.client_id, b.purpose, b.case_ref, b.policy_version, b.prev_hash, b.hash,
-         j.value ->> 0 AS entity, j.value ->> 1 AS field, j.value ->> 2 AS category, j.value ->> 3 AS decision, j.value ->> 4 AS mask,
-         j.value ->> 5 AS reason, j.value ->> 6 AS basis, j.value -> 7 AS entries
-    FROM audit_batches b, json_each(${SQLITE_RECORDS_FUNCTION}(b.records)) j
-   WHERE b.chain_id = ? AND b.seq > ? AND b.seq <= ?)
-INSERT INTO audit_events (${EVENT_COLUMNS})
-SELECT g.chain_id, g.first_seq + (e.value ->> 0), g.request_id, g.at, g.client_id, g.purpose, g.case_ref,
-       e.value ->> 1, g.entity, COALESCE(e.value ->> 2, CAST(e.value ->> 1 AS TEXT)), g.field, g.category, ${DECISION('g.decision')},
-       g.mask, g.reason, g.basis, g.policy_version, e.value ->> 3, g.prev_hash, g.hash
-  FROM g, json_each(g.entries) e
- ORDER BY g.batch, e.value ->> 0`;
 
 /** A chain's projection progress: the last batch projected and its last record. */
 export const PROGRESS_SQL = 'SELECT projected_batch, projected_seq FROM audit_chains WHERE chain_id = ?';
@@ -61,29 +25,57 @@ export const ADVANCE_SQL = 'UPDATE audit_chains SET projected_batch = ?, project
 /** Chains with committed batches not yet projected (any process's, a stopped one's too). */
 export const PENDING_SQL = 'SELECT chain_id, head_batch FROM audit_chains WHERE projected_batch < head_batch ORDER BY chain_id';
 
-export interface ProjectionSql {
+/**
+ * `INSERT INTO audit_events … SELECT <every record column> FROM <source>`: the store's `source`
+ * makes one row per entry of the batches (chain_id, after seq, up to seq], named as `dialect` says
+ * (`before`: a WITH clause it needs).
+ */
+export function unfoldSql(dialect: UnfoldDialect, source: string, before = ''): string {
+  return `${before}INSERT INTO audit_events (${INSERT_COLUMNS.join(', ')})\nSELECT ${projectionSelect(dialect)}\n${source}`;
+}
+
+/**
+ * A table that follows the projection chain by chain (the console's hourly counts,
+ * src/review/activity-rollup.ts): each step lets it catch up on the records it unfolds, in the
+ * step's transaction, so that it needs no pass of its own (on SQLite: off the event loop, in the
+ * projection's worker). Handed to createAudit by whoever owns the table: the audit knows only
+ * its statements, each taking the parameters the step gives (FollowerSql).
+ */
+export interface ProjectionFollower {
+  /** Its statements' prefix (one word). */
+  name: string;
+  mysql: FollowerSql;
+  sqlite: FollowerSql;
+  /** Records it catches up at most per chain alongside a step of maxRecords (it also catches up on records left behind). */
+  perStep(maxRecords: number): number;
+}
+
+export interface FollowerSql {
+  /** (chain_id): its progress row, so that `rolled` can lock it (MySQL, outside the transaction; a duplicate is ignored). */
+  ensure?: string;
+  /** (chain_id) → rolled_seq, if the chain has one; locks the progress row on MySQL. */
+  rolled: string;
+  /** (chain_id, after seq, up to seq): the chain's records (after, upTo] added, by the database itself. */
+  count: string;
+  /** (chain_id, rolled_seq) */
   progress: string;
-  nextBatches: string;
-  project: string;
-  advance: string;
-  pending: string;
-  /** The SQL function `project` calls to read stored records, which the connection must register (SQLite). */
-  recordsFunction?: string;
-  /** The console's hourly counts, moved in the step's transaction (src/review/activity-rollup.ts). */
-  rollup: RollupSql;
 }
 
-export const SQLITE_PROJECTION_SQL: ProjectionSql = {
-  progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: SQLITE_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, recordsFunction: SQLITE_RECORDS_FUNCTION, rollup: SQLITE_ROLLUP_SQL,
-};
-export const MYSQL_PROJECTION_SQL: ProjectionSql = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project: MYSQL_PROJECT_SQL, advance: ADVANCE_SQL, pending: PENDING_SQL, rollup: MYSQL_ROLLUP_SQL };
-
-/** Where one projection step left a chain; `records` −1: another projector moved it first (read again). */
-export interface ProjectionProgress {
-  batch: number;
-  seq: number;
-  records: number;
+/** Every statement a step may name (projection-step.ts), in a store's dialect. */
+export function stepStatements(project: string, followers: readonly ProjectionFollower[], dialect: 'mysql' | 'sqlite'): Record<string, string> {
+  const out: Record<string, string> = { progress: PROGRESS_SQL, nextBatches: NEXT_BATCHES_SQL, project, advance: ADVANCE_SQL };
+  for (const f of followers) {
+    const sql = f[dialect];
+    out[`${f.name}.rolled`] = sql.rolled;
+    out[`${f.name}.count`] = sql.count;
+    out[`${f.name}.progress`] = sql.progress;
+  }
+  return out;
 }
+
+/** Statements that return rows (the others' outcome is the number of rows they changed). */
+export const READS = new Set(['progress', 'nextBatches']);
+export const isRead = (name: string): boolean => READS.has(name) || name.endsWith('.rolled');
 
 export interface PendingChain {
   chainId: string;
@@ -95,9 +87,9 @@ export interface ProjectionBackend {
   /** Its steps run synchronously on the caller's event loop (SQLite without the worker): their time is not the requests'. */
   readonly onEventLoop?: boolean;
   /** Project the next batches of a chain, up to maxRecords records (at least one batch), in one transaction; null if the chain is not registered. */
-  step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null>;
-  /** SQLite: count up to maxRecords of a chain's projected records the console's hourly counts have not counted, in a transaction of its own; how many it counted. */
-  rollUp?(chainId: string, maxRecords: number): Promise<number>;
+  step(chainId: string, maxRecords: number, followers: readonly FollowLimit[]): Promise<ProjectionProgress | null>;
+  /** A follower alone catches up to the chain's projected records, at most `f.limit` of them, in a transaction of its own; how many it counted. */
+  catchUp(chainId: string, f: FollowLimit): Promise<number>;
   pending(): Promise<PendingChain[]>;
   close(): Promise<void>;
 }
@@ -108,3 +100,11 @@ export class ProjectionError extends Error {
     super(message);
   }
 }
+
+/** An error from a step (thrown as a plain Error with a code, e.g. across the worker) as a ProjectionError where it is one. */
+export function asProjectionError(e: unknown): unknown {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'AUDIT_PROJECTION_GAP' || code === 'AUDIT_PROJECTION_COUNT' ? new ProjectionError((e as Error).message, code) : e;
+}
+
+export type { FollowLimit, ProjectionProgress };

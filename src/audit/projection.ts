@@ -1,15 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { DataSource } from 'typeorm';
-import { isMysql } from '../db/data-source';
 import { log } from '../log';
-import { countRecordsMysql, rollupAlongside } from '../review/activity-sql';
+import type { AuditAdapter, AuditReads } from './adapter';
 import type { ChainHead } from './batch';
+import { FollowLimit, ProjectionBackend, ProjectionError } from './projection-sql';
 import type { RequestActivity } from './request-activity';
 import { SharedSignal } from './signal';
-import { MYSQL_PROJECTION_SQL, PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress } from './projection-sql';
-import { SqliteInlineBackend, SqliteWorkerBackend, sqliteWriterGate } from './projection-sqlite';
-import { isDeadlock } from './store';
 
 /**
  * The audit_events projection: after each commit of the batch log, the batches are unfolded
@@ -17,123 +13,23 @@ import { isDeadlock } from './store';
  * steps of up to maxRecords records per transaction. Each step moves the chain's progress
  * (audit_chains.projected_batch / projected_seq) in the same transaction as its rows, and only
  * if nobody moved it first, so a step is all-or-nothing and never applied twice, whoever runs it
- * (this process, another gateway process, a CLI). Each step also adds the records it unfolds to
- * the console's hourly counts, in its transaction (src/review/activity-sql.ts), so that counting
- * never needs a pass of its own on the requests' thread. Nothing here can lose a record: the batches
- * are the record; a projection that stops (database gone) resumes from its progress.
+ * (this process, another gateway process, a CLI). Each step also lets the tables that follow
+ * the projection (ProjectionFollower: the console's hourly counts) catch up on the records it
+ * unfolds, in its transaction, so that they never need a pass of their own on the requests'
+ * thread. Nothing here can lose a record: the batches are the record; a projection that stops
+ * (database gone) resumes from its progress. The steps themselves are projection-step.ts, run by
+ * the store's adapter (src/audit/mysql, src/audit/sqlite); this is the one loop around them.
  *
- * One projection per DataSource, shared by every Audit on it. settle() is read-your-writes for
- * the review paths: it returns once every batch committed so far — by any process, including
- * one that stopped before projecting — is in audit_events.
+ * Built once by whoever builds the audit (createAudit; readers without one: createProjection)
+ * and handed to what reads audit_events. settled() is read-your-writes for the review paths: it
+ * returns once every batch committed so far — by any process, including one that stopped before
+ * projecting — is in audit_events. Two projections over one store (two gateways on one
+ * DataSource, a CLI beside a gateway) are safe: steps are idempotent, and each commit its own.
  */
-
-/** A pooled MySQL connection as mysql2 hands it out (callback API, as TypeORM creates the pool). */
-interface PoolConnection {
-  query(sql: string, params: unknown[], cb: (err: (Error & { code?: string }) | null, result: unknown) => void): void;
-  release(): void;
-  destroy(): void;
-}
-
-/**
- * MySQL/MariaDB: the server unfolds the batches (JSON_TABLE); the gateway sends one INSERT …
- * SELECT per step. READ COMMITTED, so that reading the batches takes no gap lock that would
- * hold up the writer appending the next ones. On a pooled connection of its own, outside
- * TypeORM's statement log: the statements of a request are those it runs itself.
- */
-class MysqlProjectionBackend implements ProjectionBackend {
-  /** Chains whose activity progress row this process has seen exist (it is created outside the step's transaction). */
-  private readonly counted = new Set<string>();
-
-  constructor(private readonly ds: DataSource) {}
-
-  private async connection(): Promise<PoolConnection> {
-    if (!this.ds.isInitialized) throw new Error('the audit store is closed');
-    return (this.ds.driver as unknown as { obtainMasterConnection(): Promise<PoolConnection> }).obtainMasterConnection();
-  }
-
-  private static run<T>(conn: PoolConnection, sql: string, params: unknown[] = []): Promise<T> {
-    return new Promise((resolve, reject) => conn.query(sql, params, (err, result) => (err ? reject(err) : resolve(result as T))));
-  }
-
-  async step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null> {
-    const sql = MYSQL_PROJECTION_SQL;
-    const conn = await this.connection();
-    const q = <T>(s: string, p?: unknown[]) => MysqlProjectionBackend.run<T>(conn, s, p);
-    let reusable = false;
-    try {
-      if (!this.counted.has(chainId)) {
-        await q(sql.rollup.ensure!, [chainId]); // outside the transaction: inside, its shared lock and the FOR UPDATE below could deadlock with another step's
-        this.counted.add(chainId);
-      }
-      await q('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await q('START TRANSACTION');
-      const [p] = await q<{ projected_batch: number; projected_seq: number }[]>(sql.progress, [chainId]);
-      let result: ProjectionProgress | null = null;
-      if (p) {
-        const from = Number(p.projected_batch);
-        let to = from;
-        let seq = Number(p.projected_seq);
-        let records = 0;
-        for (const b of await q<{ seq: number; first_seq: number; record_count: number }[]>(sql.nextBatches, [chainId, from, maxRecords])) {
-          if (records > 0 && records + Number(b.record_count) > maxRecords) break;
-          if (Number(b.seq) !== to + 1 || Number(b.first_seq) !== seq + 1) {
-            if (records > 0) break; // project up to the gap; the next step stops at it
-            throw new ProjectionError(`chain ${chainId}: batch ${b.seq} (first record ${b.first_seq}) does not follow batch ${to} (record ${seq})`, 'AUDIT_PROJECTION_GAP');
-          }
-          to = Number(b.seq);
-          seq += Number(b.record_count);
-          records += Number(b.record_count);
-        }
-        result = { batch: from, seq, records: 0 };
-        if (to > from) {
-          const inserted = (await q<{ affectedRows: number }>(sql.project, [chainId, from, to])).affectedRows;
-          if (inserted !== records) throw new ProjectionError(`chain ${chainId}: batches ${from + 1}..${to} unfold into ${inserted} records, not ${records}`, 'AUDIT_PROJECTION_COUNT');
-          // The console's counts, before the chain's row is locked by the advance (the writer moves its head on that row).
-          await countRecordsMysql(q, chainId, seq, rollupAlongside(maxRecords));
-          const moved = (await q<{ affectedRows: number }>(sql.advance, [to, seq, chainId, from])).affectedRows === 1;
-          result = moved ? { batch: to, seq, records } : { batch: from, seq: Number(p.projected_seq), records: -1 };
-          if (!moved) {
-            await q('ROLLBACK');
-            reusable = true;
-            return result;
-          }
-        }
-      }
-      await q('COMMIT');
-      reusable = true;
-      return result;
-    } catch (e) {
-      await q('ROLLBACK').then(() => { reusable = true; }, () => undefined);
-      // Another projector inserted the same rows first (it holds or held the progress), or, under
-      // Galera, another node's commit won certification on a row of this step (1213: rolled back whole): read again.
-      if ((e as { code?: string }).code === 'ER_DUP_ENTRY' || isDeadlock(e)) return { batch: 0, seq: 0, records: -1 };
-      throw e;
-    } finally {
-      if (reusable) conn.release();
-      else conn.destroy();
-    }
-  }
-
-  async pending(): Promise<PendingChain[]> {
-    const conn = await this.connection();
-    try {
-      const rows = await MysqlProjectionBackend.run<{ chain_id: string; head_batch: number }[]>(conn, MYSQL_PROJECTION_SQL.pending);
-      conn.release();
-      return rows.map((r) => ({ chainId: String(r.chain_id), headBatch: Number(r.head_batch) }));
-    } catch (e) {
-      conn.destroy();
-      throw e;
-    }
-  }
-
-  async close(): Promise<void> {}
-}
 
 export interface ProjectionOptions {
   /** Records per projection transaction (a batch is never split, so one large request may exceed it). */
   maxRecords?: number;
-  /** SQLite: project in a worker thread (default true for a database file). */
-  worker?: boolean;
   /**
    * While requests are in flight, the background projection waits for them to finish, unless
    * this many committed records are waiting to be projected (then it runs alongside them)...
@@ -170,7 +66,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const errorFields = (e: unknown) => ({ name: (e as Error)?.name, code: (e as { code?: unknown })?.code, message: (e as Error)?.message });
 
-export class AuditProjection {
+export class AuditProjection implements AuditReads {
   private readonly chains = new Map<string, ChainProgress>();
   private readonly options: Required<ProjectionOptions>;
   private users = 0;
@@ -186,7 +82,9 @@ export class AuditProjection {
   private urgent = 0;
   /** Wakes the background runs waiting in yieldToRequests. */
   private readonly wakeSignal = new SharedSignal();
-  private worker: SqliteWorkerBackend | null = null;
+  private worker: (ProjectionBackend & { readonly failed: Error | null }) | null = null;
+  /** Each follower's share of a step (FollowLimit). */
+  private readonly follow: FollowLimit[];
   private readonly inline: ProjectionBackend;
   private pumping: Promise<void> | null = null;
   private again = false;
@@ -198,10 +96,10 @@ export class AuditProjection {
   /** Background work runs outside the async context of the request that triggered it: nothing keyed on a request follows the work into the background. */
   private readonly scope = new AsyncResource('AuditProjection');
 
-  constructor(private readonly ds: DataSource, options: ProjectionOptions = {}) {
-    const mysql = isMysql(ds);
-    this.options = { maxRecords: options.maxRecords ?? (mysql ? 5000 : 1000), worker: options.worker ?? !mysql, maxLagRecords: options.maxLagRecords ?? 100_000, maxLagMs: options.maxLagMs ?? 1_000, busyShare: Math.min(1, Math.max(0.01, options.busyShare ?? 0.1)) };
-    this.inline = mysql ? new MysqlProjectionBackend(ds) : new SqliteInlineBackend(ds);
+  constructor(private readonly adapter: AuditAdapter, options: ProjectionOptions = {}) {
+    this.options = { maxRecords: options.maxRecords ?? adapter.stepRecords, maxLagRecords: options.maxLagRecords ?? 100_000, maxLagMs: options.maxLagMs ?? 1_000, busyShare: Math.min(1, Math.max(0.01, options.busyShare ?? 0.1)) };
+    this.inline = adapter.inline;
+    this.follow = adapter.followers.map((f) => ({ name: f.name, limit: f.perStep(this.options.maxRecords) }));
   }
 
   /**
@@ -214,7 +112,7 @@ export class AuditProjection {
     if (activity) this.activities.add(activity);
     if (this.users++ === 0) {
       this.startWorker();
-      this.scope.runInAsyncScope(() => this.catchUp());
+      this.scope.runInAsyncScope(() => this.recover());
     }
     let released = false;
     return async () => {
@@ -247,7 +145,7 @@ export class AuditProjection {
    * Resolves once every batch committed before the call, by any process, is projected; rejects
    * if the projection cannot get there (the database is unreachable, a batch is damaged).
    */
-  async settle(): Promise<void> {
+  async settled(): Promise<void> {
     this.urgent++;
     this.wakeSignal.fire(); // a background run waiting for requests to finish would hold this read up
     try {
@@ -261,17 +159,15 @@ export class AuditProjection {
   }
 
   /**
-   * SQLite: one step of the console's hourly counts for a chain (src/review/activity-rollup.ts),
-   * where the projection runs (its worker thread: off the event loop); null on MySQL/MariaDB,
-   * whose rollup runs on a connection of its own.
+   * A follower alone catches up on a chain's projected records, at most maxRecords of them (its
+   * own loop: src/review/activity-rollup.ts), where the projection runs (SQLite: its worker).
+   * How many it counted. On SQLite it first lets the requests in flight go, for a second at most.
    */
-  async rollUp(chainId: string, maxRecords: number): Promise<number | null> {
-    if (!this.backend().rollUp) return null;
-    // Catching up goes after the requests in flight (readers add what is not counted yet), for a second at most.
-    const busy = this.busyActivities();
+  async catchUp(follower: string, chainId: string, maxRecords: number): Promise<number> {
+    if (!this.follow.some((f) => f.name === follower)) throw new Error(`the audit projection has no follower ${follower}`);
+    const busy = this.adapter.kind === 'sqlite' ? this.busyActivities() : [];
     if (busy.length > 0) await AuditProjection.idleOr(busy, 1000);
-    const backend = this.backend();
-    return backend.rollUp ? backend.rollUp(chainId, maxRecords) : null;
+    return this.backend().catchUp(chainId, { name: follower, limit: maxRecords });
   }
 
   /** Records this process committed and has not seen projected yet. */
@@ -296,10 +192,8 @@ export class AuditProjection {
   }
 
   private startWorker(): void {
-    const file = (this.ds.options as { database?: unknown }).database;
-    if (!this.options.worker || isMysql(this.ds) || typeof file !== 'string' || file === '' || file === ':memory:') return;
     try {
-      this.worker = new SqliteWorkerBackend(file, sqliteWriterGate(this.ds));
+      this.worker = this.adapter.startWorker();
     } catch (e) {
       log.warn({ err: errorFields(e) }, 'audit projection worker could not start; projecting in the main thread');
     }
@@ -363,7 +257,7 @@ export class AuditProjection {
         if (background) await this.yieldToRequests();
         const backend = this.backend();
         const started = performance.now();
-        const r = await backend.step(chainId, this.options.maxRecords);
+        const r = await backend.step(chainId, this.options.maxRecords, this.follow);
         if (background) this.pauseAfter(started, backend.onEventLoop === true);
         if (!r) return; // not registered: nothing to project
         if (r.records < 0) {
@@ -441,33 +335,11 @@ export class AuditProjection {
   }
 
   /** At start: every chain with batches not yet projected, whoever wrote them. */
-  private catchUp(): void {
-    void this.settle().catch((e: unknown) => {
+  private recover(): void {
+    void this.settled().catch((e: unknown) => {
       if (!this.failing) log.error({ err: errorFields(e) }, 'audit projection catch-up failed; retrying');
       this.failing = true;
-      if (this.users > 0) setTimeout(() => this.scope.runInAsyncScope(() => this.users > 0 && this.catchUp()), 1000).unref();
+      if (this.users > 0) setTimeout(() => this.scope.runInAsyncScope(() => this.users > 0 && this.recover()), 1000).unref();
     });
   }
-}
-
-const projections = new WeakMap<DataSource, AuditProjection>();
-
-/**
- * The projection of a store (one per DataSource, shared by its writers and readers). Given a
- * transaction's EntityManager in place of a DataSource (as the erasure flow passes one), its
- * DataSource's: the projection runs on connections of its own, never inside the caller's.
- */
-export function auditProjection(store: DataSource): AuditProjection {
-  const ds = (store as unknown as { dataSource?: DataSource }).dataSource ?? store;
-  let p = projections.get(ds);
-  if (!p) projections.set(ds, (p = new AuditProjection(ds)));
-  return p;
-}
-
-/**
- * Read-your-writes for whatever reads audit_events: resolves once every audit batch committed
- * so far on this database (by any process) is projected into audit_events.
- */
-export function auditSettled(ds: DataSource): Promise<void> {
-  return auditProjection(ds).settle();
 }

@@ -3,7 +3,7 @@ import { badInput } from '../errors';
 import type { PageWindow } from '../graphql/pagination';
 import { fromDbTime, SELECT_COLUMNS, toDbTime, toStoredRecord } from './columns';
 import { AuditQuery, filterConditions } from './filter';
-import { auditSettled } from './projection';
+import type { AuditReads } from './adapter';
 import type { StoredAuditRecord } from './record';
 
 /**
@@ -26,8 +26,8 @@ export function auditEventsPageSql(q: AuditQuery, size: number, after: { at: str
  * One page of records; the cursor is a record id, whose time is looked up by key. Reads after
  * the projection has caught up with every committed batch (read-your-writes).
  */
-export async function listAuditEvents(ds: DataSource, q: AuditQuery, w: PageWindow): Promise<StoredAuditRecord[]> {
-  await auditSettled(ds);
+export async function listAuditEvents(audit: AuditReads, ds: DataSource, q: AuditQuery, w: PageWindow): Promise<StoredAuditRecord[]> {
+  await audit.settled();
   let after: { at: string; id: number } | null = null;
   if (w.afterId !== null) {
     const [cursor] = await ds.query('SELECT at FROM audit_events WHERE id = ?', [w.afterId]);
@@ -58,8 +58,8 @@ export const DISCLOSURE_REPORT_SQL = `SELECT client_id, category, purpose, MIN(a
  * grouped in the database over the subject's index range; the few (client, category, purpose)
  * groups are folded per client here, which needs no GROUP_CONCAT and so runs on both stores.
  */
-export async function disclosureReport(ds: DataSource, subjectId: number): Promise<Recipient[]> {
-  await auditSettled(ds); // every disclosure committed so far counts
+export async function disclosureReport(audit: AuditReads, ds: DataSource, subjectId: number): Promise<Recipient[]> {
+  await audit.settled(); // every disclosure committed so far counts
   return recipientsOf(ds, subjectId);
 }
 

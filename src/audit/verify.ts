@@ -4,7 +4,7 @@ import type { FieldRecord } from '../enforcement/disclosure';
 import { BatchFormatError, decodeRecords, GENESIS_HASH, hashBatch, StoredBatch } from './batch';
 import { BATCH_SELECT_COLUMNS, fromDbTime, SELECT_COLUMNS, toDbTime, toStoredBatch, toStoredRecord } from './columns';
 import { hashRecord } from './hash';
-import type { StoredAuditRecord } from './record';
+import { RECORD_COLUMNS, StoredAuditRecord } from './record';
 
 export type Tampering = 'changed' | 'removed' | 'inserted' | 'head-mismatch';
 
@@ -105,17 +105,13 @@ function pageQuery<T>(ds: DataSource, table: AuditTable, columns: string, chainI
   };
 }
 
-/** The columns of a projected row against the record its batch holds at that place; the first that differs, or null. */
+/** The columns of a projected row against the record its batch holds at that place (RECORD_COLUMNS, in order); the first that differs, or null. */
 function difference(row: StoredAuditRecord, b: StoredBatch, r: FieldRecord, seq: number | null): string | null {
-  const expected: [string, unknown, unknown][] = [
-    ['seq', row.seq, seq ?? row.seq], ['request_id', row.requestId, b.requestId], ['at', row.at, b.at], ['client_id', row.clientId, b.clientId],
-    ['purpose', row.purpose, b.purpose], ['case_ref', row.caseRef, b.caseRef], ['subject_id', row.subjectId, r.subjectId], ['entity', row.entity, r.entity],
-    ['entity_id', row.entityId, r.entityId], ['field', row.field, r.field], ['category', row.category, r.category], ['decision', row.decision, r.decision],
-    ['mask', row.mask, r.mask], ['reason', row.reason, r.reason], ['basis', row.basis, r.basis], ['policy_version', row.policyVersion, b.policyVersion],
-    ['consent_id', row.consentId, r.consentId], ['prev_hash', row.prevHash, b.prevHash], ['hash', row.hash, b.hash],
-  ];
-  const bad = expected.find(([, actual, want]) => actual !== want);
-  return bad ? bad[0] : null;
+  for (const c of RECORD_COLUMNS) {
+    const want = c.from === 'seq' ? seq ?? row.seq : c.from === 'batch' ? b[c.key as keyof StoredBatch] : r[c.key as keyof FieldRecord];
+    if (row[c.key] !== want) return c.column;
+  }
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { createProjection } from '../audit';
 import { EXPORT_FORMATS, ExportFormat } from '../audit/encode';
 import { countRecords, exportRecords } from '../audit/export';
 import { parseAuditFilter } from '../audit/filter';
@@ -72,12 +73,13 @@ const program = new Command('audit:export')
     let done = false;
     try {
       await withStore(async (ds) => {
-        const total = await countRecords(ds, q);
+        const audit = createProjection(ds); // this process's own: it projects what is pending itself
+        const total = await countRecords(audit, ds, q);
         const bar = new SingleBar({ format: 'export {bar} {value}/{total} records | {eta_formatted} left', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
         bar.start(total, 0);
         let written: number;
         try {
-          written = await exportRecords(ds, q, opts.format, file ? file.write : writeOut, { pageSize: opts.pageSize, onProgress: (n) => {
+          written = await exportRecords(audit, ds, q, opts.format, file ? file.write : writeOut, { pageSize: opts.pageSize, onProgress: (n) => {
             if (n > total) bar.setTotal(n); // records committed since the count
             bar.update(n);
           } });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
+import { createProjection } from '../audit';
 import { ClientRegistry } from '../callers/registry';
 import { policyLedger } from '../db/entities/PolicyVersion';
 import { loadCheckContext } from './check-context';
@@ -54,7 +55,7 @@ export function policyDiffProgram(deps: PolicyDiffCliDeps): Command {
             ? new SingleBar({ format: 'audit records {bar} {value}/{total} {percentage}% | {eta_formatted} left', stream: deps.progress, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic)
             : null;
           try {
-            const result = await replayAudit(ds, after, { days: o.days, scopes, clients, onTotal: (total) => bar?.start(total, 0), onProgress: (done) => bar?.update(done) });
+            const result = await replayAudit(createProjection(ds), ds, after, { days: o.days, scopes, clients, onTotal: (total) => bar?.start(total, 0), onProgress: (done) => bar?.update(done) });
             impact = { days: o.days, result };
           } finally {
             bar?.stop();

@@ -59,7 +59,7 @@ const program = new Command('subject:copy')
         const audit = createAudit(ds);
         try {
           const caller = await copyClient(ds, policy, o.client);
-          const copy = await buildAccessCopy({ ds, services: resolverServices(ds, { schema, fields, policy }), policy, enforcedSchema, commit: (d) => audit.commit(d) }, { requestId: rowId(o.request), rawRequestId: o.request }, caller);
+          const copy = await buildAccessCopy({ ds, services: resolverServices(ds, { schema, fields, policy }, audit), policy, enforcedSchema, commit: (d) => audit.commit(d) }, { requestId: rowId(o.request), rawRequestId: o.request }, caller);
           writeSync(fd, JSON.stringify(copy, null, 2) + '\n');
           closeSync(fd);
           renameSync(partial, out);

@@ -28,7 +28,7 @@ export function sqliteConnection(ds: DataSource): Database {
  * SQLite: the log size (pages) past which a commit on the gateway's connection checkpoints the
  * write-ahead log itself, on the event loop. A backstop, four times SQLite's default: in the
  * gateway the audit projection's worker checkpoints well before that, off the event loop
- * (WORKER_CHECKPOINT_RECORDS in src/audit/projection-sqlite.ts); this one only runs when the
+ * (WORKER_CHECKPOINT_RECORDS in src/audit/sqlite/projection.ts); this one only runs when the
  * log grows without the worker (its worker failed, a CLI's long write).
  */
 export const GATEWAY_AUTOCHECKPOINT_PAGES = 4000;

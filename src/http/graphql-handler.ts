@@ -2,6 +2,7 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import type { RequestActivity } from '../audit/request-activity';
 import { bearerKey } from '../callers/keys';
 import type { ClientRegistry } from '../callers/registry';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import { CONTENT_TYPES } from '../audit/encode';
 import { exportRecords } from '../audit/export';
 import { parseAuditFilter } from '../audit/filter';
@@ -24,7 +25,7 @@ function drained(res: ServerResponse): Promise<void> {
  * token comes from the auditor-only `createRecordsDownload` mutation: single use, one minute, and
  * only while its client is still an enabled auditor.
  */
-export function recordsDownloadRoute(deps: { ds: DataSource; registry: ClientRegistry }) {
+export function recordsDownloadRoute(deps: { ds: DataSource; audit: AuditReads; registry: ClientRegistry }) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (req.method !== 'GET') return sendError(res, 'METHOD_NOT_ALLOWED', 'Use GET', { allow: 'GET' });
     const grant = await redeemDownload(deps.ds, url.searchParams.get('token') ?? '');
@@ -43,7 +44,7 @@ export function recordsDownloadRoute(deps: { ds: DataSource; registry: ClientReg
     });
     const started = Date.now();
     try {
-      const written = await exportRecords(deps.ds, filter, grant.format, async (chunk) => {
+      const written = await exportRecords(deps.audit, deps.ds, filter, grant.format, async (chunk) => {
         if (res.destroyed) throw new Error('download aborted by the client');
         if (!res.write(chunk)) await drained(res);
       });

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { now } from '../clock';
-import { auditSettled } from '../audit/projection';
+import type { AuditReads } from '../audit';
 import { CorrectionNotice } from '../db/entities/CorrectionNotice';
 import { ErasureNotice, ErasureNoticeStatus } from '../db/entities/ErasureNotice';
 
@@ -26,13 +26,14 @@ export async function openErasureNotices(m: EntityManager, userId: number, recip
  * notice, or neither. `mark` gets the transaction as its store.
  */
 export async function eraseWithNotices<R extends { userId: number; recipients: readonly { clientId: string }[] } | null>(
+  audit: AuditReads,
   ds: DataSource,
   mark: (store: DataSource) => Promise<R>,
 ): Promise<R> {
   // Every disclosure committed so far is projected before the transaction begins (so the report
   // names its recipient): not inside it, where SQLite's write lock, held from BEGIN, would keep
   // the projection's own connection waiting (see markErased).
-  await auditSettled(ds);
+  await audit.settled();
   return ds.transaction(async (m) => {
     // The erasure functions read and write through getRepository/query, which the transaction's manager provides.
     const receipt = await mark(m as unknown as DataSource);

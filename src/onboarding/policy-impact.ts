@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { toDbTime } from '../audit/columns';
-import { auditSettled } from '../audit/projection';
+import type { AuditReads } from '../audit';
 import { now } from '../clock';
 import { scopeFilter, ScopedEntity } from '../loaders/scope-sql';
 import { Category, CompiledPolicy, decideField, resolvePurpose, rowScope, Scope, SubjectFacts } from '../policy';
@@ -144,14 +144,14 @@ async function pageRefusedByScope(ds: DataSource, rows: readonly Row[], scopes: 
  * `options.scopes` whose row the new scope refuses is denied (OUT_OF_SCOPE, SPEC §11), judged
  * from today's relationship facts, not those at the time of the disclosure.
  */
-export async function replayAudit(ds: DataSource, policy: CompiledPolicy, options: ReplayOptions): Promise<PolicyImpact> {
+export async function replayAudit(audit: AuditReads, ds: DataSource, policy: CompiledPolicy, options: ReplayOptions): Promise<PolicyImpact> {
   const until = options.until ?? now();
   const since = new Date(until.getTime() - options.days * 86_400_000);
   const window = [toDbTime(since.toISOString()), toDbTime(until.toISOString())];
   const pageSize = options.pageSize ?? 5000;
   // audit_events is projected from the committed batches: project what is pending first (in
   // `policy:diff --impact`'s own process, it does so itself), so that the replay covers them.
-  await auditSettled(ds);
+  await audit.settled();
 
   const [{ n }] = (await ds.query('SELECT COUNT(*) AS n FROM audit_events WHERE at >= ? AND at < ?', window)) as { n: number | string }[];
   options.onTotal?.(Number(n));

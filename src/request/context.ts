@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { AuditReads } from '../audit/adapter';
 import type { Caller } from '../callers/registry';
 import type { Disclosure } from '../enforcement/disclosure';
 import type { Loaders } from '../loaders';
@@ -48,6 +49,8 @@ export interface GatewayContext {
   readonly operationCheck: CheckContext;
   /** The console's chain verification jobs of this gateway's store (built once, src/app.ts). */
   readonly verifications: ChainVerifications;
+  /** Read-your-writes for whatever reads audit_events (the review API, erasure, corrections, the console). */
+  readonly audit: AuditReads;
   /**
    * Set by the HTTP handler that writes the response: the disclosure plugin hands it the audit
    * commit under way (true once durable, false if it failed) instead of waiting for it itself,
@@ -58,7 +61,7 @@ export interface GatewayContext {
 }
 
 /** The gateway's services its resolvers reach, built once (src/app.ts) and handed to whoever builds a context. */
-export type ResolverServices = Pick<GatewayContext, 'operationCheck' | 'verifications'>;
+export type ResolverServices = Pick<GatewayContext, 'operationCheck' | 'verifications' | 'audit'>;
 
 /** A request's context: the request's own state, its caller and loaders, and the gateway's services. */
 export function gatewayContext(parts: Pick<GatewayContext, 'request' | 'caller' | 'loaders' | 'ds' | 'holdResponseFor'> & ResolverServices): GatewayContext {

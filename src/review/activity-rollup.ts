@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
+import type { AuditProjection, FollowerSql, ProjectionFollower } from '../audit';
 import { isMysql, sqliteConnection } from '../db/data-source';
-import { auditProjection } from '../audit/projection';
 import { backgroundQueryRunner, logBackground } from '../db/statement-counter';
 import { log } from '../log';
-import { countRecordsMysql, HOUR_SQL, MYSQL_ROLLUP_SQL } from './activity-sql';
 
 /**
  * The Clients view's hourly counts, kept beside the audit so that a month of one client is a few
@@ -11,21 +10,57 @@ import { countRecordsMysql, HOUR_SQL, MYSQL_ROLLUP_SQL } from './activity-sql';
  *
  * audit_activity_hours holds, per chain, client, UTC hour, decision, category and reason, how
  * many records there are; audit_activity_progress holds, per chain, the last seq counted. A
- * chain's records up to its head are committed and never change (the head moves in the same
- * transaction as the records it covers), so counting a chain from its last counted seq to its
- * head is exact, whenever and by whichever gateway process it happens: the progress row is locked
- * (MySQL) or the transaction is the only writer (SQLite), and the counts and the new progress
- * commit together. Reads add the records past the progress (clientActivity), so a count is never
- * late. ("Its head" here is audit_chains.projected_seq: the records the audit projection has put
- * in audit_events, which moves in the same transaction as those rows; see src/audit/projection.ts.)
+ * chain's projected records (audit_chains.projected_seq: the records the audit projection has
+ * put in audit_events, which moves in the same transaction as those rows) never change, so
+ * counting a chain from its last counted seq to its projected seq is exact, whenever and by
+ * whichever gateway process it happens: the progress row is locked (MySQL) or the transaction is
+ * the only writer (SQLite), and the counts and the new progress commit together. Reads add the
+ * records past the progress (clientActivity), so a count is never late.
  *
- * Who counts: each audit projection step, at its end and in its transaction (RollupSql), so that
- * the counts move with the records; on SQLite that is in the projection's worker thread, so that
- * counting never runs on the event loop while requests are served (measured: counting there took
- * ~0.4 ms of the event loop per 1 000-record request under 16 connections). startActivityRollup's
- * loop then finds nothing to count unless counts were left behind (records projected before they
- * were counted, by an earlier version): it catches up on those.
+ * Who counts: the counts follow the audit projection (ACTIVITY_FOLLOWER, a ProjectionFollower
+ * that app.ts hands to createAudit): each projection step, at its end and in its transaction,
+ * lets them catch up on what it unfolded, so that the counts move with the records; on SQLite
+ * that is in the projection's worker thread, so that counting never runs on the event loop while
+ * requests are served (measured: counting there took ~0.4 ms of the event loop per 1 000-record
+ * request under 16 connections). startActivityRollup's loop, from the projection's progress,
+ * then finds nothing to count unless counts were left behind (records projected by a process
+ * whose projection had no follower, a CLI, or before the counts existed): it catches up on those.
  */
+
+/** Hour bucket of a stored time, as stored in audit_activity_hours.hour. */
+export const HOUR_SQL = { mysql: `DATE_FORMAT(at, '%Y-%m-%d %H:00:00')`, sqlite: `substr(at, 1, 13) || ':00:00.000'` };
+
+const COLUMNS = '(chain_id, client_id, hour, decision, category, reason, n)';
+
+/** The counting statement in a dialect: its hour bucket and its upsert clause. */
+const countSql = (hour: string, upsert: string) => `INSERT INTO audit_activity_hours ${COLUMNS}
+SELECT chain_id, client_id, ${hour} AS hour, decision, category, reason, COUNT(*)
+  FROM audit_events
+ WHERE chain_id = ? AND seq > ? AND seq <= ?
+ GROUP BY chain_id, client_id, hour, decision, category, reason
+${upsert}`;
+
+/** SQLite: the transaction is the only writer. */
+const SQLITE_SQL: FollowerSql = {
+  rolled: 'SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ?',
+  count: countSql(HOUR_SQL.sqlite, 'ON CONFLICT (client_id, hour, decision, category, reason, chain_id) DO UPDATE SET n = n + excluded.n'),
+  progress: 'INSERT INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET rolled_seq = excluded.rolled_seq',
+};
+
+/**
+ * MySQL/MariaDB, in the projection's READ COMMITTED transaction: the progress row is locked
+ * before it is read (so that the rollup loop and other processes' steps count each record once),
+ * and the records are read without a lock.
+ */
+const MYSQL_SQL: FollowerSql = {
+  ensure: 'INSERT IGNORE INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, 0)',
+  rolled: 'SELECT rolled_seq FROM audit_activity_progress WHERE chain_id = ? FOR UPDATE',
+  count: countSql(HOUR_SQL.mysql, 'ON DUPLICATE KEY UPDATE n = audit_activity_hours.n + VALUES(n)'),
+  progress: 'INSERT INTO audit_activity_progress (chain_id, rolled_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE rolled_seq = VALUES(rolled_seq)',
+};
+
+/** The hourly counts as a follower of the audit projection: up to 5 × a step's records each step, so that it also catches up on counts left behind. */
+export const ACTIVITY_FOLLOWER: ProjectionFollower = { name: 'activity', mysql: MYSQL_SQL, sqlite: SQLITE_SQL, perStep: (maxRecords) => Math.max(maxRecords, 1000) * 5 };
 
 function hourSql(ds: DataSource): string {
   return isMysql(ds) ? HOUR_SQL.mysql : HOUR_SQL.sqlite;
@@ -57,14 +92,15 @@ export function rollupBatch(ds: DataSource): number {
   return isMysql(ds) ? 50_000 : 5_000;
 }
 
-export async function rollUpActivity(ds: DataSource, options: RollupOptions = {}): Promise<number> {
+export async function rollUpActivity(ds: DataSource, projection: AuditProjection, options: RollupOptions = {}): Promise<number> {
   const batch = options.batch ?? rollupBatch(ds);
   let counted = 0;
   for (const chainId of await chainIds(ds)) {
-    if (isMysql(ds)) {
-      counted += await rollUpMysql(ds, chainId, batch);
-    } else {
-      counted += await rollUpSqlite(ds, chainId, batch);
+    // Where the projection runs its steps (MySQL: its pooled connection; SQLite: its worker thread).
+    const n = await projection.catchUp(ACTIVITY_FOLLOWER.name, chainId, batch);
+    counted += n;
+    if (!isMysql(ds)) {
+      if (n > 0) logBackground(ds, 'audit activity rollup', [chainId, n]);
       await new Promise((resolve) => setImmediate(resolve)); // let requests in between chains
     }
   }
@@ -89,46 +125,18 @@ async function chainIds(ds: DataSource): Promise<string[]> {
   return rows.map((r) => String(r.chain_id));
 }
 
-async function rollUpMysql(ds: DataSource, chainId: string, batch: number): Promise<number> {
-  // The progress row exists before it is locked; INSERT IGNORE is safe here (a duplicate is the only expected refusal).
-  const qr = backgroundQueryRunner(ds, 'master');
-  try {
-    await qr.connect();
-    await qr.query(MYSQL_ROLLUP_SQL.ensure!, [chainId]); // autocommit, before the transaction
-    // READ COMMITTED, as the projection's steps: the records are read without a lock, so the writer appending past the head is never blocked.
-    await qr.startTransaction('READ COMMITTED');
-    const [head] = await qr.query('SELECT projected_seq AS head_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
-    const counted = await countRecordsMysql((sql, params) => qr.query(sql, params), chainId, Number(head?.head_seq ?? 0), batch);
-    await qr.commitTransaction();
-    return counted;
-  } catch (e) {
-    if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-    throw e;
-  } finally {
-    await qr.release().catch(() => undefined);
-  }
-}
-
-/** Where the audit projection runs (its worker thread), or on this connection when the store has no projection worker. */
-async function rollUpSqlite(ds: DataSource, chainId: string, batch: number): Promise<number> {
-  const counted = await auditProjection(ds).rollUp(chainId, batch);
-  if (counted === null) throw new Error('the SQLite store has no SQLite projection');
-  if (counted > 0) logBackground(ds, 'audit activity rollup', [chainId, counted]);
-  return counted;
-}
-
 /**
  * Keeps the counts up to date in the background, one step every `intervalMs` (sooner while
  * behind). Every gateway process may run one: they share the work safely.
  */
-export function startActivityRollup(ds: DataSource, intervalMs = 5_000, options: RollupOptions = {}): { stop(): Promise<void> } {
+export function startActivityRollup(ds: DataSource, projection: AuditProjection, intervalMs = 5_000, options: RollupOptions = {}): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
   let failing = false;
   const tick = () => {
     timer = null;
-    running = rollUpActivity(ds, options)
+    running = rollUpActivity(ds, projection, options)
       .then((counted) => {
         if (failing) log.info('audit activity rollup running again');
         failing = false;

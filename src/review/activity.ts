@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { toDbTime } from '../audit/columns';
-import { auditSettled } from '../audit/projection';
+import type { AuditReads } from '../audit';
 import { isMysql, sqliteConnection } from '../db/data-source';
 import { chainGroupsSql } from './activity-rollup';
 
@@ -128,13 +128,13 @@ const zero = (): DecisionCounts => ({ allow: 0, mask: 0, deny: 0 });
  * records not yet counted (each chain's records past its progress, by (chain_id, seq)); this
  * function only merges those few groups. Nothing is paged through.
  */
-export async function clientActivity(ds: DataSource, clientId: string, from: Date, to: Date, topReasons = 10): Promise<ClientActivity> {
+export async function clientActivity(audit: AuditReads, ds: DataSource, clientId: string, from: Date, to: Date, topReasons = 10): Promise<ClientActivity> {
   const start = Math.floor(from.getTime() / HOUR) * HOUR;
   const end = Math.ceil(to.getTime() / HOUR) * HOUR;
   const bucket = chooseBucket(new Date(start), new Date(end));
   const unit = bucket === 'HOUR' ? HOUR : DAY;
   const params = [clientId, toDbTime(new Date(start).toISOString()), toDbTime(new Date(end).toISOString())];
-  await auditSettled(ds); // every committed batch is in audit_events (read-your-writes)
+  await audit.settled(); // every committed batch is in audit_events (read-your-writes)
   const reads = isMysql(ds) ? await readMysql(ds, params) : readSqlite(ds, params);
 
   const byStart = new Map<number, DecisionCounts>();

@@ -279,7 +279,7 @@ export async function buildAccessCopy(
   const [consents, authorizations, disclosures, erasureNotices, correctionNotices] = await Promise.all([
     ds.getRepository(Consent).find({ where: { userId: user.id }, order: { id: 'ASC' } }),
     appAuthorizations(ds, user.id),
-    disclosureReport(ds, user.id),
+    disclosureReport(deps.services.audit, ds, user.id),
     listErasureNotices(ds, { subjectId: user.id }),
     listCorrectionNotices(ds, { subjectId: user.id }),
   ]);

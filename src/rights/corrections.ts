@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { auditSettled } from '../audit/projection';
+import type { AuditReads } from '../audit';
 import { recipientsOf } from '../audit/review';
 import { CorrectionNotice, SubjectRequest, User } from '../db/entities';
 import type { CorrectionNoticeStatus } from '../db/entities/CorrectionNotice';
@@ -35,6 +35,7 @@ function checkValues(changes: Corrections): [CorrectableField, string | null][] 
  * Neither the notices nor the request's history hold a value: field names and categories only.
  */
 export async function correctSubject(
+  audit: AuditReads,
   ds: DataSource,
   input: { userId: number | null; rawUserId: string; requestId: number | null; rawRequestId: string; changes: Corrections },
   categoryOf: (field: CorrectableField) => string,
@@ -43,7 +44,7 @@ export async function correctSubject(
   const given = checkValues(input.changes);
   // Every disclosure committed so far is projected before the transaction (as erasure does):
   // inside it, SQLite's write lock would keep the projection waiting.
-  await auditSettled(ds);
+  await audit.settled();
   return ds.transaction(async (m) => {
     const user = await requestSubject(m, input.userId, input.rawUserId);
     if (user.erasedAt) throw new RightsError('SUBJECT_ERASED', `User ${user.id} is erased: there is nothing left to correct`, 'userId');

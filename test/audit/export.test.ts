@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createAudit } from '../../src/audit';
+import { createAudit, createProjection } from '../../src/audit';
 import { encodeHeader, encodeRecord, EXPORT_FIELDS } from '../../src/audit/encode';
 import { countRecords, exportRecords } from '../../src/audit/export';
 import { parseAuditFilter } from '../../src/audit/filter';
@@ -54,7 +54,7 @@ const subject1 = async () => (await allRecords(store.ds, 'subject_id = 1')).sort
 test('NDJSON: every record of the subject, oldest first, one JSON object a line, in pages', async () => {
   const chunks: string[] = [];
   const progress: number[] = [];
-  const written = await exportRecords(store.ds, parseAuditFilter({ subjectId: '1' }), 'ndjson', (c) => void chunks.push(c), { pageSize: 100, onProgress: (n) => progress.push(n) });
+  const written = await exportRecords(createProjection(store.ds), store.ds, parseAuditFilter({ subjectId: '1' }), 'ndjson', (c) => void chunks.push(c), { pageSize: 100, onProgress: (n) => progress.push(n) });
   expect(written).toBe(SUBJECT_1);
   expect(chunks).toHaveLength(13); // written a page at a time, never all at once
   expect(progress[progress.length - 1]).toBe(SUBJECT_1);
@@ -67,7 +67,7 @@ test('NDJSON: every record of the subject, oldest first, one JSON object a line,
 
 test('CSV: a header, then every record of the subject, RFC 4180, formula-like text neutralised', async () => {
   let text = '';
-  await exportRecords(store.ds, parseAuditFilter({ subjectId: 1 }), 'csv', async (c) => {
+  await exportRecords(createProjection(store.ds), store.ds, parseAuditFilter({ subjectId: 1 }), 'csv', async (c) => {
     text += c;
     await new Promise((r) => setImmediate(r)); // a slow consumer: the export waits for it
   }, { pageSize: 500 });
@@ -84,10 +84,10 @@ test('CSV: a header, then every record of the subject, RFC 4180, formula-like te
 test('a time range: from inclusive, to exclusive', async () => {
   const q = parseAuditFilter({ subjectId: '1', from: '2026-11-02', to: '2026-11-03' });
   let text = '';
-  const n = await exportRecords(store.ds, q, 'ndjson', (c) => void (text += c));
+  const n = await exportRecords(createProjection(store.ds), store.ds, q, 'ndjson', (c) => void (text += c));
   const expected = (await subject1()).filter((r) => r.at.startsWith('2026-11-02'));
   expect(n).toBe(expected.length);
-  expect(await countRecords(store.ds, q)).toBe(expected.length);
+  expect(await countRecords(createProjection(store.ds), store.ds, q)).toBe(expected.length);
   expect(text.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(expected.map((r) => r.id));
 });
 

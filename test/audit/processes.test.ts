@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadDemoData } from '../../seeds/demo';
-import { auditSettled } from '../../src/audit';
+import { createProjection } from '../../src/audit';
 import { verifyChains } from '../../src/audit/verify';
 import { KEYS } from '../helpers/gateway';
 import { createTestStore, TestStore } from '../helpers/store';
@@ -95,7 +95,7 @@ test('two processes writing at once: two chains, complete, and both verify', asy
     expect(reports.every((r) => r.ok)).toBe(true);
     expect(reports.reduce((n, r) => n + r.length, 0)).toBe(decisions);
     // Each process projected its batches before it stopped; a reader's settle would project any left over.
-    await auditSettled(ds);
+    await createProjection(ds).settled();
     const [{ n }] = await ds.query('SELECT COUNT(*) AS n FROM audit_events');
     expect(Number(n)).toBe(decisions);
     const [{ n: batches }] = await ds.query('SELECT COUNT(*) AS n FROM audit_batches');

@@ -76,13 +76,13 @@ test('requests that never stop do not starve it: about a second behind, it runs 
 
 /** A projection of its own on the test's store (its steps timed: SQLite's in its worker, as the gateway's), a writer telling it, and a gateway's activity. */
 async function timedProjection(options: { maxRecords: number; maxLagMs: number; busyShare: number }) {
-  const { AuditProjection } = await import('../../src/audit/projection');
-  const { createAuditStore } = await import('../../src/audit/store');
+  const { adapterFor, AuditProjection } = await import('../../src/audit');
   const { AuditWriter } = await import('../../src/audit/writer');
-  const own = new AuditProjection(store.ds, options);
+  const adapter = adapterFor(store.ds, {}); // the writer's store and the projection share its gate, as in createAudit
+  const own = new AuditProjection(adapter, options);
   const busy = new RequestActivity();
   const release = own.acquire(busy);
-  await own.settle(); // its start-up catch-up (a read: never paced) is over
+  await own.settled(); // its start-up catch-up (a read: never paced) is over
   type Backend = { step(...a: unknown[]): Promise<unknown> };
   const backend = ((own as unknown as { worker: Backend | null }).worker ?? (own as unknown as { inline: Backend }).inline);
   const step = backend.step.bind(backend);
@@ -95,12 +95,12 @@ async function timedProjection(options: { maxRecords: number; maxLagMs: number; 
       spans.push([started, performance.now()]);
     }
   };
-  const writer = new AuditWriter(createAuditStore(store.ds), {}, (chainId, head) => own.committed(chainId, head));
+  const writer = new AuditWriter(adapter.createStore(), {}, (chainId, head) => own.committed(chainId, head));
   return {
     own, busy, spans, writer,
     async close() {
       await writer.close();
-      await own.settle();
+      await own.settled();
       await release();
     },
   };

@@ -1,8 +1,7 @@
 import { DataSource } from 'typeorm';
-import { auditSettled, createAudit } from '../../src/audit';
+import { createAudit, createAuditStore, createProjection } from '../../src/audit';
+import { ACTIVITY_FOLLOWER } from '../../src/review';
 import { BatchFormatError, decodeRecords, encodeRecords } from '../../src/audit/batch';
-import { AuditProjection } from '../../src/audit/projection';
-import { createAuditStore } from '../../src/audit/store';
 import { verifyChains } from '../../src/audit/verify';
 import { AuditWriter } from '../../src/audit/writer';
 import type { FieldRecord } from '../../src/enforcement/disclosure';
@@ -84,9 +83,9 @@ test('two projectors on two connections, on the same chains at once: every recor
   const other = await secondDataSource(store);
   try {
     // Small steps, so that the two interleave (the optimistic progress check decides each step).
-    const a = new AuditProjection(store.ds, { maxRecords: 40, worker: false });
-    const b = new AuditProjection(other, { maxRecords: 40, worker: false });
-    await Promise.all([a.settle(), b.settle(), a.settle()]);
+    const a = createProjection(store.ds, { maxRecords: 40 });
+    const b = createProjection(other, { maxRecords: 40 });
+    await Promise.all([a.settled(), b.settled(), a.settled()]);
     const rows = await allRecords(store.ds, 'chain_id = ?', [chainId]);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 750 }, (_, i) => i + 1));
     expect(a.projectedRecords + b.projectedRecords).toBeGreaterThanOrEqual(750);
@@ -109,10 +108,10 @@ test("each step also counts what it unfolds into the console's hourly counts, in
     events: Object.fromEntries((await store.ds.query('SELECT decision, COUNT(*) AS n FROM audit_events WHERE chain_id = ? GROUP BY decision', [chainId]) as { decision: string; n: unknown }[]).map((r) => [r.decision, Number(r.n)])),
   });
   const projectAll = async () => {
-    const projection = new AuditProjection(store.ds, { maxRecords: 50 }); // several steps; no rollup loop runs here
+    const projection = createProjection(store.ds, { maxRecords: 50, worker: true, followers: [ACTIVITY_FOLLOWER] }); // several steps; no rollup loop runs here
     const release = projection.acquire();
     try {
-      await projection.settle();
+      await projection.settled();
     } finally {
       await release();
     }
@@ -161,7 +160,7 @@ test('a chain with a batch missing stops its projection at the gap: settle rejec
   const chainId = await backlog(store.ds, 4, 10, 'gapped');
   const [, second] = await allBatches(store.ds, 'chain_id = ?', [chainId]);
   await tamper(store.ds, 'DELETE FROM audit_batches WHERE id = ?', [second.id]);
-  await expect(auditSettled(store.ds)).rejects.toMatchObject({ code: 'AUDIT_PROJECTION_GAP' });
+  await expect(createProjection(store.ds).settled()).rejects.toMatchObject({ code: 'AUDIT_PROJECTION_GAP' });
   expect(await count(store.ds, 'chain_id = ?', [chainId])).toBe(10); // the first batch, before the gap
   const report = (await verifyChains(store.ds, undefined, { record: false })).find((r) => r.chainId === chainId);
   expect(report?.firstBad).toMatchObject({ table: 'audit_batches', seq: 2, problem: 'removed' });

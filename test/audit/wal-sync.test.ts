@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { createAudit, RequestActivity } from '../../src/audit';
-import { WORKER_CHECKPOINT_RECORDS } from '../../src/audit/projection-sqlite';
-import { createAuditStore } from '../../src/audit/store';
+import { createAuditStore } from '../../src/audit';
+import { LogSync, WORKER_CHECKPOINT_RECORDS } from '../../src/audit/sqlite';
+import { threadPoolSync } from '../../src/audit/sqlite/wal';
 import { verifyChains } from '../../src/audit/verify';
 import { GATEWAY_AUTOCHECKPOINT_PAGES, sqliteConnection } from '../../src/db/data-source';
-import { useLogSync } from '../../src/audit/wal';
 import { KEYS, startTestGateway, TestGateway } from '../helpers/gateway';
 import { createTestStore } from '../helpers/store';
 import { disclosure, manyRecords } from './fixtures';
@@ -13,7 +13,7 @@ import { disclosure, manyRecords } from './fixtures';
 /**
  * SQLite (on both CI passes: this is SQLite's own path): the gateway's connection commits in
  * WAL mode with synchronous=NORMAL, and the audit makes each of its commits durable by syncing
- * the log file off the event loop (src/audit/wal.ts). Over real HTTP: no response leaves before
+ * the log file off the event loop (src/audit/sqlite/wal.ts). Over real HTTP: no response leaves before
  * that sync of its commit has finished; a sync that fails, or a log file that is no longer the
  * database's, fails the request closed (AUDIT_UNAVAILABLE); and the connection's own settings
  * are what they were after every append.
@@ -23,9 +23,18 @@ jest.setTimeout(30_000);
 const QUERY = '{ user(id: "1") { id username realName phone } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How the gateway's audit syncs its log (handed to it at start): fdatasync, unless a test holds or fails it. */
+let logSync: LogSync = threadPoolSync;
+function useLogSync(sync: LogSync): () => void {
+  logSync = sync;
+  return () => {
+    logSync = threadPoolSync;
+  };
+}
+
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ RATE_LIMIT_PER_SECOND: '0' }, { sqlite: true });
+  gw = await startTestGateway({ RATE_LIMIT_PER_SECOND: '0' }, { sqlite: true, gateway: { auditLogSync: (fd) => logSync(fd) } });
 });
 afterAll(async () => {
   await gw?.close();
@@ -132,11 +141,10 @@ describe('without a log to sync', () => {
   test('journal_mode DELETE: the append syncs its own commit (FULL) and puts the connection\'s setting back', async () => {
     const store = await createTestStore({ sqlite: true });
     const synced: number[] = [];
-    const restore = useLogSync(async (fd) => { synced.push(fd); });
     try {
       const db = sqliteConnection(store.ds);
       db.pragma('journal_mode = DELETE');
-      const audit = createAuditStore(store.ds);
+      const audit = createAuditStore(store.ds, { logSync: async (fd) => { synced.push(fd); } });
       const pragmas = jest.spyOn(db, 'pragma');
       const at = '2026-11-25T12:00:00.000Z';
       const content = { requestId: 'r-1', at, clientId: 'mall-app', purpose: 'service.fulfilment', caseRef: null, policyVersion: 'v1', recordCount: 1, records: '[["User","phone","contact.phone","A",null,"POLICY_ALLOWS","contract",[[0,1]]]]' };
@@ -152,7 +160,6 @@ describe('without a log to sync', () => {
       expect(Number((await store.ds.query('SELECT COUNT(*) AS n FROM audit_batches'))[0].n)).toBe(1);
       await audit.close?.();
     } finally {
-      restore();
       await store.drop();
     }
   });

@@ -1,4 +1,4 @@
-import { createAudit, Audit, auditSettled } from '../../src/audit';
+import { createAudit, Audit, createAuditStore, createProjection } from '../../src/audit';
 import { decodeRecords, GENESIS_HASH, hashBatch } from '../../src/audit/batch';
 import { statementCounter } from '../../src/db/statement-counter';
 import { createTestStore, TestStore } from '../helpers/store';
@@ -145,7 +145,6 @@ describe('group commit', () => {
   });
 
   test('the commit writes only the batch; audit_events is filled afterwards, from the batches', async () => {
-    const { createAuditStore } = await import('../../src/audit/store');
     const { AuditWriter } = await import('../../src/audit/writer');
     const bare = new AuditWriter(createAuditStore(store.ds)); // no projection behind it
     await bare.commit(disclosure({ requestId: 'req-deferred', records: manyRecords(30) }));
@@ -153,7 +152,7 @@ describe('group commit', () => {
     const [{ n: batches }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_batches WHERE request_id = 'req-deferred'");
     const [{ n: before }] = await store.ds.query("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = 'req-deferred'");
     expect([Number(batches), Number(before)]).toEqual([1, 0]);
-    await auditSettled(store.ds); // any reader's settle projects every pending chain
+    await createProjection(store.ds).settled(); // any reader's settle projects every pending chain
     const rows = await allRecords(store.ds, "request_id = 'req-deferred'");
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(rows.every((r) => r.chainId === bare.chainId)).toBe(true);
@@ -211,7 +210,6 @@ describe('fail-closed', () => {
 
 describe('an acknowledgement lost after the commit landed', () => {
   test('the writer rereads its head and the chain continues without a gap or a fork', async () => {
-    const { createAuditStore } = await import('../../src/audit/store');
     const { AuditWriter } = await import('../../src/audit/writer');
     const { verifyChains } = await import('../../src/audit/verify');
     const real = createAuditStore(store.ds);
@@ -235,7 +233,7 @@ describe('an acknowledgement lost after the commit landed', () => {
     await expect(w.commit(disclosure({ requestId: 'ack-2', records: manyRecords(3) }))).rejects.toMatchObject({ reason: 'commit-failed' });
     await w.commit(disclosure({ requestId: 'ack-3', records: manyRecords(2) }));
     await w.close();
-    await auditSettled(store.ds); // (a bare writer: nothing told the projection; the database's pending chains did)
+    await createProjection(store.ds).settled(); // (a bare writer: nothing told the projection; the database's pending chains did)
     const rows = await allRecords(store.ds, 'chain_id = ?', [w.chainId]);
     // ack-2 landed (over-audited: its response was withheld, which is the safe side).
     expect(rows.map((r) => [r.requestId, r.seq])).toEqual([
@@ -248,7 +246,6 @@ describe('an acknowledgement lost after the commit landed', () => {
 
 describe('a chain head moved under the writer', () => {
   test('the commit is refused before COMMIT: nothing of it lands, and the head stays where it was moved', async () => {
-    const { createAuditStore } = await import('../../src/audit/store');
     const { AuditWriter } = await import('../../src/audit/writer');
     const w = new AuditWriter(createAuditStore(store.ds));
     try {

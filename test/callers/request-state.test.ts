@@ -23,7 +23,7 @@ it('a disclosure is declared once, and only for its own request', () => {
 });
 
 /** What a context needs besides its request; these tests read none of it. */
-const parts = { caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'], operationCheck: {} as GatewayContext['operationCheck'], verifications: {} as GatewayContext['verifications'] };
+const parts = { caller: {} as GatewayContext['caller'], loaders: {} as Loaders, ds: {} as GatewayContext['ds'], operationCheck: {} as GatewayContext['operationCheck'], verifications: {} as GatewayContext['verifications'], audit: {} as GatewayContext['audit'] };
 
 it("the request's id, time and headers are read from the request the context was built with, and only there", () => {
   const headers = new Map([['x-purpose', 'account']]);

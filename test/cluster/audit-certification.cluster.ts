@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { createAuditStore, DEADLOCK_RETRIES } from '../../src/audit/store';
+import { createAuditStore } from '../../src/audit';
+import { DEADLOCK_RETRIES } from '../../src/audit/mysql';
 import { verifyChains } from '../../src/audit/verify';
 import { AuditUnavailableError, AuditWriter } from '../../src/audit/writer';
 import { createDataSource, runMigrationsLocked } from '../../src/db/data-source';

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '../../src/audit/writer';
-import { createAuditStore } from '../../src/audit/store';
+import { createAuditStore } from '../../src/audit';
 import { createDataSource, runMigrationsLocked } from '../../src/db/data-source';
 import { ChainVerifications } from '../../src/review';
 import { disclosure, manyRecords } from '../audit/fixtures';

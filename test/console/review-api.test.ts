@@ -124,11 +124,11 @@ describe('clientActivity', () => {
     const total = (a: { buckets: Counts[] }) => a.buckets.reduce((n, b) => n + b.allow + b.mask + b.deny, 0);
     expect(total(before)).toBe(records.length);
     // A little counted, then two counters at once (two gateway processes), then everything.
-    await rollUpActivity(gw.store.ds, { batch: 7 });
+    await rollUpActivity(gw.store.ds, gw.gateway.audit.projection, { batch: 7 });
     expect(await truth()).toEqual(before);
-    await Promise.all([rollUpActivity(gw.store.ds, { batch: 40 }), rollUpActivity(gw.store.ds, { batch: 40 })]);
+    await Promise.all([rollUpActivity(gw.store.ds, gw.gateway.audit.projection, { batch: 40 }), rollUpActivity(gw.store.ds, gw.gateway.audit.projection, { batch: 40 })]);
     expect(await truth()).toEqual(before);
-    while ((await rollUpActivity(gw.store.ds)) > 0);
+    while ((await rollUpActivity(gw.store.ds, gw.gateway.audit.projection)) > 0);
     expect(await truth()).toEqual(before);
     const [{ n }] = await gw.store.ds.query(`SELECT SUM(n) AS n FROM audit_activity_hours WHERE client_id = 'mall-app'`);
     expect(Number(n)).toBe(records.length);

@@ -17,7 +17,7 @@ it('counts and audits exactly the decisions made before the response was built',
   expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   await new Promise((resolve) => setTimeout(resolve, 200)); // let the abandoned device loads finish
   const d = r.body.extensions.disclosure;
-  const rows = await auditRows(gw.store.ds, d.requestId);
+  const rows = await auditRows(gw.gateway.audit, gw.store.ds, d.requestId);
   expect(rows.length).toBe(d.allowed + d.masked + d.denied);
   expect(rows.every((x) => x.entity === 'User' && x.field === 'phone')).toBe(true);
   expect(JSON.stringify(r.body)).not.toContain('13812345678');

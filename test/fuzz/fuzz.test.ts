@@ -118,7 +118,7 @@ test(`${CASES} fuzz cases (seed ${SEED}): nothing crashes, leaks or goes unaudit
   // Every categorised field a response carried has its audit record; a response without other errors, exactly its reported decisions.
   // (After an error that nulls a parent, graphql-js leaves sibling resolvers running: the decisions they make late are
   // counted in extensions.disclosure and may or may not reach the audit, but their values are in no response.)
-  const counts = await auditCounts(gw.store.ds, disclosures.map((d) => d.requestId));
+  const counts = await auditCounts(gw.gateway.audit, gw.store.ds, disclosures.map((d) => d.requestId));
   const unaudited = disclosures
     .map((d) => ({ ...d, audited: counts.get(d.requestId) ?? 0 }))
     .filter((d) => d.audited < d.served || (d.clean && d.audited !== d.total));

@@ -1,4 +1,3 @@
-import { auditSettled } from '../../src/audit';
 import { ALL_SUBJECTS_CASE, KEYS, startTestGateway, TEST_TODAY, TestGateway } from '../helpers/gateway';
 import { Prng } from './prng';
 import { caseAccepted, checkErrors, checkRows, findHidden, Hidden, hiddenValues, inScope, InScope, loadWorld, Refusal, scopeDocument, World } from './scope';
@@ -172,7 +171,7 @@ test(`${CASES} scope fuzz operations (seed ${SEED}): nothing out of scope is ser
   for (const [k, ms] of messages) if (ms.size !== 1) problems.push(`OUT_OF_SCOPE messages for ${k} differ (seed ${SEED}): ${JSON.stringify([...ms])}`);
 
   // Audit: one OUT_OF_SCOPE record (field *) per by-id refusal under a purpose, none for list rows left out.
-  await auditSettled(gw.store.ds);
+  await gw.gateway.audit.settled();
   for (const s of seen) {
     if (!s.requestId) continue;
     const records = (await gw.store.ds.query("SELECT entity, entity_id, field, decision FROM audit_events WHERE request_id = ? AND reason = 'OUT_OF_SCOPE'", [s.requestId])) as { entity: string; entity_id: string; field: string; decision: string }[];

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { auditSettled } from '../../src/audit';
+import type { AuditReads } from '../../src/audit';
 
 /** One audit record as these tests compare it: which field of which row, and what was decided. */
 export interface AuditRow {
@@ -11,8 +11,8 @@ export interface AuditRow {
 }
 
 /** The audit records of one request, read straight from the `audit_events` table (once every committed batch is projected into it), sorted. */
-export async function auditRows(ds: DataSource, requestId: string): Promise<AuditRow[]> {
-  await auditSettled(ds);
+export async function auditRows(audit: AuditReads, ds: DataSource, requestId: string): Promise<AuditRow[]> {
+  await audit.settled();
   const rows: { entity: string; entity_id: string; field: string; decision: string; mask: string | null }[] = await ds.query(
     'SELECT entity, entity_id, field, decision, mask FROM audit_events WHERE request_id = ?', [requestId]);
   return rows.map((r) => ({ entity: r.entity, entityId: String(r.entity_id), field: r.field, decision: r.decision, mask: r.mask ?? null })).sort(byKey);
@@ -26,8 +26,8 @@ const key = (r: AuditRow) => `${r.entity}/${r.entityId}/${r.field}/${r.decision}
 export const byKey = (a: AuditRow, b: AuditRow) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 /** Count of audit records per request id (for many requests at once). */
-export async function auditCounts(ds: DataSource, requestIds: string[]): Promise<Map<string, number>> {
-  await auditSettled(ds);
+export async function auditCounts(audit: AuditReads, ds: DataSource, requestIds: string[]): Promise<Map<string, number>> {
+  await audit.settled();
   const out = new Map<string, number>();
   for (let i = 0; i < requestIds.length; i += 500) {
     const chunk = requestIds.slice(i, i + 500);

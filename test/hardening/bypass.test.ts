@@ -134,7 +134,7 @@ async function expectApplied(c: Case, res: { status: number; body: any }) { // e
   expect((res.body.errors ?? []).length).toBe(denials.length);
   const d = res.body.extensions.disclosure;
   expect(d.allowed + d.masked + d.denied).toBe(c.audit.length);
-  expect(await auditRows(gw.store.ds, d.requestId)).toEqual([...c.audit].sort(byKey));
+  expect(await auditRows(gw.gateway.audit, gw.store.ds, d.requestId)).toEqual([...c.audit].sort(byKey));
 }
 
 describe.each(CASES)('$name', (c) => {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { sensitiveFields } from '../../src/enforcement/sensitive-fields';
 import { buildGatewaySchema } from '../../src/graphql/schema';
+import { createProjection } from '../../src/audit';
 import { KEYS } from '../helpers/gateway';
 import { clearAllowed, SEEDED, servedCategorisedFields } from '../fuzz/oracle';
 import { auditCounts } from './audit-rows';
@@ -108,7 +109,7 @@ export async function judgeOutcomes(ds: DataSource, outcomes: Outcome[]): Promis
     const purpose = d?.purpose ?? null;
     for (const s of SEEDED) if (o.text.includes(s.value) && !clearAllowed(s.category, s.subject, purpose)) problems.push(`clear ${s.category} of subject ${s.subject} in HTTP ${o.status} at ${o.at} ms`);
   }
-  const counts = await auditCounts(ds, disclosures.map((d) => d.requestId));
+  const counts = await auditCounts(createProjection(ds), ds, disclosures.map((d) => d.requestId));
   for (const d of disclosures) {
     // Every categorised field in the data has its record; a response without other errors, exactly its reported decisions
     // (after an error graphql-js leaves sibling resolvers running, whose late decisions are in no response).

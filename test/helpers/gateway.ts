@@ -1,4 +1,4 @@
-import { startGateway, Gateway } from '../../src/app';
+import { startGateway, Gateway, GatewayOptions } from '../../src/app';
 import { fixedClock, useClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { loadDemoData } from '../../seeds/demo';
@@ -77,7 +77,7 @@ export function executorEnv(env: NodeJS.ProcessEnv = process.env): Record<string
 }
 
 /** The gateway over real HTTP on a free port, over a fresh store with the demo data (`sqlite`: on SQLite whatever DATABASE_URL says). */
-export async function startTestGateway(env: Record<string, string> = {}, options: { sqlite?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, options: { sqlite?: boolean; gateway?: Omit<GatewayOptions, 'ds'> } = {}): Promise<TestGateway> {
   const restoreClock = useClock(fixedClock(TEST_TODAY));
   const store = await createTestStore(options);
   await loadDemoData(store.ds);
@@ -89,7 +89,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     ...executorEnv(),
     ...env,
   });
-  const gateway = await startGateway(config, { ds: store.ds });
+  const gateway = await startGateway(config, { ...options.gateway, ds: store.ds });
   const url = gateway.url;
   return {
     gateway, store, url,

@@ -99,7 +99,7 @@ it('requesting the erasure again opens no second notice and reopens none', async
 
 it('the subject stays unerased when its notices cannot be opened (one transaction)', async () => {
   const ds = gw.store.ds;
-  await expect(eraseWithNotices(ds, async (store) => {
+  await expect(eraseWithNotices(gw.gateway.audit, ds, async (store) => {
     const receipt = await markErased(store, 1);
     return receipt && { ...receipt, recipients: [{ clientId: null as unknown as string }] };
   })).rejects.toThrow();

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createAudit } from '../../src/audit';
+import { createAudit, createProjection } from '../../src/audit';
 import { policyDiffProgram } from '../../src/cli/policy-diff';
 import { fixedClock, useClock } from '../../src/clock';
 import { AppAuthorization } from '../../src/db/entities';
@@ -205,7 +205,7 @@ describe('--impact of a narrowing scope', () => {
     const before = compilePolicy(parsePolicy(preScope, 'pre-scope.yaml', { requireScopes: false }));
     const scopes = new Map(diffPolicies(before, after).scopes.map((c) => [c.purpose, c.new]));
     const clients = [{ id: 'pay-alipay', providers: ['ALIPAY'] }];
-    const docs = async () => (await replayAudit(store.ds, after, { days: 30, scopes, clients })).rows.find((r) => r.clientId === 'docs-app');
+    const docs = async () => (await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes, clients })).rows.find((r) => r.clientId === 'docs-app');
     expect(await docs()).toMatchObject({ records: 2, outOfScope: 1 });
     const lily = { userId: 3, clientId: 'docs-app' };
     await store.ds.getRepository(AppAuthorization).update(lily, { revokedAt: new Date(TEST_TODAY) });
@@ -215,7 +215,7 @@ describe('--impact of a narrowing scope', () => {
       await store.ds.getRepository(AppAuthorization).update(lily, { revokedAt: null });
     }
     // A client registered for another provider today sees other rows: pay-alipay registered for bank cards too.
-    const wider = await replayAudit(store.ds, after, { days: 30, scopes, clients: [{ id: 'pay-alipay', providers: ['ALIPAY', 'BANK_CARD'] }] });
+    const wider = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes, clients: [{ id: 'pay-alipay', providers: ['ALIPAY', 'BANK_CARD'] }] });
     expect(wider.rows.find((r) => r.clientId === 'pay-alipay' && r.category === 'financial.card')).toBeUndefined();
   });
 
@@ -223,8 +223,8 @@ describe('--impact of a narrowing scope', () => {
     const after = compilePolicy(loadPolicy(CURRENT));
     const scopes = new Map<string, 'provider' | 'orders' | 'authorized' | 'case'>([['service.payment', 'provider'], ['service.fulfilment', 'orders'], ['third-party-app', 'authorized'], ['legal.criminal-investigation', 'case']]);
     const clients = [{ id: 'pay-alipay', providers: ['ALIPAY'] }];
-    const small = await replayAudit(store.ds, after, { days: 30, scopes, clients, pageSize: 3 });
-    const large = await replayAudit(store.ds, after, { days: 30, scopes, clients });
+    const small = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes, clients, pageSize: 3 });
+    const large = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes, clients });
     expect(small).toEqual(large);
     expect(large).toMatchObject({ records: 19, outOfScope: 10 });
   });

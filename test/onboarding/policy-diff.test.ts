@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createAudit } from '../../src/audit';
+import { createAudit, createProjection } from '../../src/audit';
 import { policyDiffProgram } from '../../src/cli/policy-diff';
 import { fixedClock, useClock } from '../../src/clock';
 import { Disclosure, FieldRecord } from '../../src/enforcement/disclosure';
@@ -243,14 +243,14 @@ describe('--impact', () => {
   it('reads the window in keyset pages: any page size gives the same counts', async () => {
     const after = compilePolicy(parsePolicy(proposed, 'proposed.yaml'));
     const pages: number[] = [];
-    const small = await replayAudit(store.ds, after, { days: 30, pageSize: 2, onProgress: (done) => pages.push(done) });
-    const large = await replayAudit(store.ds, after, { days: 30 });
+    const small = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, pageSize: 2, onProgress: (done) => pages.push(done) });
+    const large = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30 });
     expect(small).toEqual(large);
     expect(pages).toEqual([2, 4, 6, 8, 10, 11]);
   });
 
   it('an empty window replays nothing', async () => {
-    const impact = await replayAudit(store.ds, policy, { days: 1, until: ago(100) });
+    const impact = await replayAudit(createProjection(store.ds), store.ds, policy, { days: 1, until: ago(100) });
     expect(impact).toMatchObject({ records: 0, changed: 0, rows: [] });
   });
 });

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { auditSettled } from '../../src/audit/projection';
 import { disclosureReport } from '../../src/audit/review';
 import type { Caller } from '../../src/callers/registry';
 import { Consent, Order, OrderItem, PaymentAccount, SubjectRequestEvent, User } from '../../src/db/entities';
@@ -35,7 +34,7 @@ beforeAll(async () => {
   const schema = buildGatewaySchema();
   deps = {
     ds: gw.store.ds,
-    services: resolverServices(gw.store.ds, { schema, fields: sensitiveFields(schema), policy }),
+    services: resolverServices(gw.store.ds, { schema, fields: sensitiveFields(schema), policy }, gw.gateway.audit),
     policy,
     enforcedSchema: enforceSchema(schema, { policy, pseudonymSecret: 'test-pseudonym-secret-0123456789' }),
     commit: (d) => gw.gateway.audit.commit(d),
@@ -67,7 +66,7 @@ async function events(requestId: number): Promise<SubjectRequestEvent[]> {
 
 interface AuditRow { client_id: string; purpose: string; subject_id: number; entity: string; entity_id: string; field: string; category: string; decision: string; reason: string }
 async function auditOf(requestId: string): Promise<AuditRow[]> {
-  await auditSettled(gw.store.ds);
+  await gw.gateway.audit.settled();
   const rows: AuditRow[] = await gw.store.ds.query('SELECT client_id, purpose, subject_id, entity, entity_id, field, category, decision, reason FROM audit_events WHERE request_id = ?', [requestId]);
   return rows.map((r) => ({ ...r, subject_id: Number(r.subject_id) }));
 }
@@ -102,7 +101,7 @@ describe("Alice's copy", () => {
     expect(corrected.body.data.correctSubject.state).toBe('DONE');
 
     requestId = await openRequest('1');
-    reportBefore = await disclosureReport(gw.store.ds, 1);
+    reportBefore = await disclosureReport(gw.gateway.audit, gw.store.ds, 1);
     copy = await copyOf(requestId);
   });
 
@@ -183,7 +182,7 @@ describe("Alice's copy", () => {
     expect(rows.find((r) => key(r) === 'User.realName')).toMatchObject({ decision: 'ALLOW', category: 'identity.name', entity_id: '1' });
     expect(rows.find((r) => key(r) === 'Order.items')).toMatchObject({ decision: 'ALLOW', category: 'transaction.order' });
     // And the next report counts it: account-service read her data for her copy.
-    const after = await disclosureReport(gw.store.ds, 1);
+    const after = await disclosureReport(gw.gateway.audit, gw.store.ds, 1);
     expect(after.find((r) => r.clientId === 'account-service')).toMatchObject({ purposes: ['account'], count: copy.audit.allowed });
   });
 

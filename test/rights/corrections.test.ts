@@ -1,4 +1,3 @@
-import { auditSettled } from '../../src/audit/projection';
 import { fixedClock, useClock } from '../../src/clock';
 import { correctSubject } from '../../src/rights/corrections';
 import { RightsError } from '../../src/rights/errors';
@@ -103,7 +102,7 @@ function refusal(r: GqlResponse): [number, string, string | undefined, string | 
 
 /** The clients that received (ALLOW or MASK) each of `categories` of the subject, from the audit the reads above wrote. */
 async function receivedFromAudit(subjectId: number, categories: string[]): Promise<Record<string, string[]>> {
-  await auditSettled(gw.store.ds);
+  await gw.gateway.audit.settled();
   const rows: { client_id: string; category: string }[] = await gw.store.ds.query(
     `SELECT DISTINCT client_id, category FROM audit_events WHERE subject_id = ? AND decision IN ('ALLOW', 'MASK')`, [subjectId]);
   const out: Record<string, string[]> = {};
@@ -161,7 +160,7 @@ describe('correcting Alice\'s phone and real name', () => {
 
   it('no value, old or new, is in a notice, the request\'s history or the audit', async () => {
     const values = [ALICE.phone, ALICE.realName, NEW_PHONE, NEW_NAME, 'A**** W***', '138****5678'];
-    await auditSettled(gw.store.ds);
+    await gw.gateway.audit.settled();
     const stored = JSON.stringify([
       await gw.store.ds.query('SELECT * FROM correction_notices'),
       await gw.store.ds.query('SELECT * FROM subject_request_events'),
@@ -370,7 +369,7 @@ describe('refused corrections write nothing', () => {
     expect(r.status).toBe(400);
     expect(r.body.data).toBeUndefined();
     expect(await writes()).toBe(before);
-    const direct = correctSubject(gw.store.ds, { userId: 1, rawUserId: '1', requestId: Number(id), rawRequestId: id, changes: { gender: 'unknown' } }, () => 'profile.extended', { clientId: 'test', at: new Date(TEST_TODAY) });
+    const direct = correctSubject(gw.gateway.audit, gw.store.ds, { userId: 1, rawUserId: '1', requestId: Number(id), rawRequestId: id, changes: { gender: 'unknown' } }, () => 'profile.extended', { clientId: 'test', at: new Date(TEST_TODAY) });
     await expect(direct).rejects.toBeInstanceOf(RightsError);
     await expect(direct).rejects.toMatchObject({ code: 'BAD_VALUE', argument: 'gender' });
     expect(await writes()).toBe(before);

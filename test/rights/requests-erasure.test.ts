@@ -124,7 +124,7 @@ it('requestErasure by a client not declaring account, or of an unknown user, wri
 
 it('the erasure and its request are one transaction: when completing the request fails, the subject is not erased', async () => {
   const before = await requestRows(1);
-  await expect(eraseWithNotices(gw.store.ds, async (store) => {
+  await expect(eraseWithNotices(gw.gateway.audit, gw.store.ds, async (store) => {
     const receipt = await markErased(store, 1);
     // A broken actor (client_id is NOT NULL) makes the request's history fail to write.
     if (receipt) await completeErasureRequest(store as unknown as EntityManager, receipt.userId, receipt.recipients.length, { clientId: null as unknown as string, at: new Date(TEST_TODAY) });

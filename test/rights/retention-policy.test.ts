@@ -1,5 +1,4 @@
 import { toDbTime } from '../../src/audit/columns';
-import { auditSettled } from '../../src/audit/projection';
 import { fixedClock, useClock } from '../../src/clock';
 import { ALL_SUBJECTS_CASE, GqlResponse, KEYS, startTestGateway, TestGateway, TEST_TODAY } from '../helpers/gateway';
 
@@ -91,7 +90,7 @@ describe('Alice: her device last seen 100 days ago, her order 1096 days old', ()
     const requestId = r.body.extensions.disclosure.requestId;
     const explained = Object.fromEntries(r.body.extensions.disclosure.fields.map((f: { path: string[]; decision: string; reason: string }) => [f.path.join('.'), [f.decision, f.reason]]));
     expect(explained).toMatchObject({ 'device.location': ['DENY', 'RETENTION_EXPIRED'], 'order.recipientPhone': ['DENY', 'RETENTION_EXPIRED'], 'device.ipAddress': ['ALLOW', expect.any(String)], 'user.phone': ['ALLOW', expect.any(String)] });
-    await auditSettled(gw.store.ds);
+    await gw.gateway.audit.settled();
     const rows: Record<string, unknown>[] = await gw.store.ds.query(
       'SELECT entity, entity_id, field, category, decision, reason, subject_id, client_id FROM audit_events WHERE request_id = ? ORDER BY entity, field', [requestId]);
     expect(rows.map((x) => ({ ...x, entity_id: String(x.entity_id), subject_id: Number(x.subject_id) }))).toEqual([

@@ -4,7 +4,7 @@ import { AuditRequestColumns } from './audit-request-columns';
 /**
  * One field decision as the sharing audit keeps it (SPEC §6): who received which category
  * of whose data, for what, and under which rule; never the value. Append-only: the gateway
- * inserts these rows (src/audit/store.ts) and has no update or delete path for them.
+ * inserts these rows (src/audit/projection-step.ts, run by src/audit/mysql and src/audit/sqlite) and has no update or delete path for them.
  * Records are hash-chained per writer (chainId, seq); see src/audit/hash.ts.
  */
 @Entity('audit_events')

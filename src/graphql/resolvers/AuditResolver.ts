@@ -24,7 +24,7 @@ export class AuditResolver {
     requirePurpose(ctx, 'audit.review', 'auditor');
     const q = parseAuditFilter(filter);
     const w = pageWindow({ first: first ?? 50, after }, 50);
-    return toConnection(await listAuditEvents(ctx.ds, q, w), w);
+    return toConnection(await listAuditEvents(ctx.audit, ctx.ds, q, w), w);
   }
 
   @AuditorOnly()
@@ -33,6 +33,6 @@ export class AuditResolver {
     requirePurpose(ctx, 'audit.review', 'auditor');
     const id = rowId(subjectId);
     if (id === null) throw badInput('"subjectId" must be a user id', { argument: 'subjectId' });
-    return disclosureReport(ctx.ds, id);
+    return disclosureReport(ctx.audit, ctx.ds, id);
   }
 }

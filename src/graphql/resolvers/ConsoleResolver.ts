@@ -105,7 +105,7 @@ export class ConsoleResolver {
     if (start >= end) throw badInput('"from" must be before "to"', { argument: 'from' });
     if (end.getTime() - start.getTime() > MAX_RANGE_MS) throw badInput(`a range is at most ${MAX_RANGE_MS / 86_400_000} days`, { argument: 'to' });
     logReview(ctx, 'clientActivity', { clientId, from: start.toISOString(), to: end.toISOString() });
-    return clientActivity(ctx.ds, clientId, start, end);
+    return clientActivity(ctx.audit, ctx.ds, clientId, start, end);
   }
 
   @AuditorOnly()

@@ -17,7 +17,7 @@ export class ErasureResolver {
     requirePurpose(ctx, 'account');
     const id = rowId(userId);
     // One transaction: the erasure mark, a notice for each recipient (SPEC §10) and the ERASURE request done (SPEC §7).
-    const receipt = id === null ? null : await eraseWithNotices(ctx.ds, async (store) => {
+    const receipt = id === null ? null : await eraseWithNotices(ctx.audit, ctx.ds, async (store) => {
       const before = await store.getRepository(User).findOne({ where: { id }, select: { id: true, erasedAt: true } });
       const r = await markErased(store, id);
       // eraseWithNotices hands the transaction's manager as the store.

@@ -66,7 +66,7 @@ export class SubjectRequestResolver {
     const fields = sensitiveFields(info.schema);
     const categoryOf = (f: CorrectableField) => fields.get(`User.${f}`)?.category ?? 'profile.basic';
     const { nickname, signature, gender, realName, phone, city } = input;
-    const { request, notices } = await asBadInput(() => correctSubject(ctx.ds, {
+    const { request, notices } = await asBadInput(() => correctSubject(ctx.audit, ctx.ds, {
       userId: rowId(input.userId), rawUserId: input.userId, requestId: rowId(input.requestId), rawRequestId: input.requestId,
       changes: { nickname, signature, gender, realName, phone, city },
     }, categoryOf, actor(ctx)));

@@ -1,106 +1,101 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { Worker } from 'node:worker_threads';
-import { sqliteConnection } from '../db/data-source';
-import { rollupAlongside } from '../review/activity-sql';
-import { storedRecordsJson } from './batch';
-import { PendingChain, ProjectionBackend, ProjectionError, ProjectionProgress, ProjectionSql, SQLITE_PROJECTION_SQL } from './projection-sql';
+import { sqliteConnection } from '../../db/data-source';
+import { storedRecordsJson } from '../batch';
+import { asProjectionError, FollowLimit, isRead, PendingChain, PENDING_SQL, ProjectionBackend, ProjectionFollower, ProjectionProgress, stepStatements, unfoldSql } from '../projection-sql';
+import { projectionSteps } from '../projection-step';
+import { RECORD_COLUMNS } from '../record';
+import type { SqliteGate } from './gate';
 
 /**
  * The SQLite projection. better-sqlite3 is synchronous, so inserting a thousand rows into a table
  * with seven indexes blocks its thread for ~10 ms: in the gateway that thread is a worker with
  * its own connection to the file (WAL: readers are never blocked), not the event loop. The
- * audit writer's commits take the write lock between the worker's steps (see sqliteWriterGate).
+ * audit writer's commits take the write lock between the worker's steps (see SqliteGate).
  */
 
+/** The SQL function the projection registers on its connection to read stored records (storedRecordsJson). */
+export const SQLITE_RECORDS_FUNCTION = 'pg_audit_records';
+
+// The groups are materialised first: reading a group's fields once per record would parse the
+// group's JSON (all its entries) once per record, quadratic in the group's size.
+const BATCH_FIELDS = ['first_seq', ...RECORD_COLUMNS.filter((c) => c.from === 'batch').map((c) => c.column)];
+const GROUP_FIELDS = RECORD_COLUMNS.filter((c) => c.from === 'group');
+const ENTRIES_AT = GROUP_FIELDS.length;
+
+/** (chain_id, after batch seq, up to batch seq): the batches (after, upTo] of one chain, unfolded with json_each. */
+export const SQLITE_PROJECT_SQL = unfoldSql(
+  {
+    batch: (column) => `g.${column}`,
+    group: (at) => `g.g${at}`,
+    entry: (at) => `e.value ->> ${at}`,
+    text: (expr) => `CAST(${expr} AS TEXT)`,
+  },
+  `  FROM g, json_each(g.entries) e\n ORDER BY g.batch, e.value ->> 0`,
+  `WITH g AS MATERIALIZED (
+  SELECT b.seq AS batch, ${BATCH_FIELDS.map((c) => `b.${c}`).join(', ')},
+         ${GROUP_FIELDS.map((c) => `j.value ->> ${c.at} AS g${c.at}`).join(', ')}, j.value -> ${ENTRIES_AT} AS entries
+    FROM audit_batches b, json_each(${SQLITE_RECORDS_FUNCTION}(b.records)) j
+   WHERE b.chain_id = ? AND b.seq > ? AND b.seq <= ?)
+`,
+);
+
 interface SqliteProjector {
-  step(chainId: string, maxRecords: number): ProjectionProgress | null;
-  rollUp(chainId: string, maxRecords: number): number;
+  step(chainId: string, maxRecords: number, followers: readonly FollowLimit[]): ProjectionProgress | null;
+  catchUp(chainId: string, f: FollowLimit): number;
   pending(): PendingChain[];
 }
 
 /**
- * One step: read the progress, pick the next batches (contiguous, up to maxRecords records),
- * unfold them into audit_events, move the progress, and count what the console's hourly
- * counts have not counted yet up to there (at most rollupRecords records: a step also catches
- * up on counts left behind) — one IMMEDIATE transaction.
- * Self-contained (no imports, nothing from module scope): its source also runs in the worker.
+ * The step of projection-step.ts on this connection, synchronously, each in one IMMEDIATE
+ * transaction. Self-contained (no imports, nothing from module scope): its source also runs in
+ * the worker, handed `steps` (projectionSteps) and the statements.
  */
-export function createSqliteProjector(db: Database, sql: ProjectionSql, recordsJson: (stored: string) => string, rollupRecords: (maxRecords: number) => number): SqliteProjector {
-  if (sql.recordsFunction) db.function(sql.recordsFunction, { deterministic: true }, recordsJson);
-  const progress = db.prepare(sql.progress);
-  const nextBatches = db.prepare(sql.nextBatches);
-  const project = db.prepare(sql.project);
-  const advance = db.prepare(sql.advance);
+export function createSqliteProjector(
+  db: Database,
+  sql: { statements: Record<string, string>; reads: string[]; pending: string; recordsFunction: string },
+  recordsJson: (stored: string) => string,
+  steps: ReturnType<typeof import('../projection-step').projectionSteps>,
+): SqliteProjector {
+  db.function(sql.recordsFunction, { deterministic: true }, recordsJson);
+  const statements = new Map(Object.entries(sql.statements).map(([name, text]) => [name, { stmt: db.prepare(text), read: sql.reads.includes(name) }]));
   const pending = db.prepare(sql.pending);
-  const rollup = { rolled: db.prepare(sql.rollup.rolled), count: db.prepare(sql.rollup.count), progress: db.prepare(sql.rollup.progress) };
-  const fail = (message: string, code: string) => Object.assign(new Error(message), { code });
-  /** Counts the chain's records after its counted progress, up to projectedSeq and at most limit of them. */
-  const count = (chainId: string, projectedSeq: number, limit: number): number => {
-    const rolled = Number((rollup.rolled.get(chainId) as { rolled_seq: number } | undefined)?.rolled_seq ?? 0);
-    const upTo = Math.min(projectedSeq, rolled + limit);
-    if (upTo <= rolled) return 0;
-    rollup.count.run(chainId, rolled, upTo);
-    rollup.progress.run(chainId, upTo);
-    return upTo - rolled;
-  };
-  const rollUp = db.transaction((chainId: string, limit: number): number => {
-    const p = progress.get(chainId) as { projected_seq: number } | undefined;
-    return p ? count(chainId, Number(p.projected_seq), limit) : 0;
-  });
-  const step = db.transaction((chainId: string, maxRecords: number): ProjectionProgress | null => {
-    const p = progress.get(chainId) as { projected_batch: number; projected_seq: number } | undefined;
-    if (!p) return null;
-    const from = Number(p.projected_batch);
-    let to = from;
-    let seq = Number(p.projected_seq);
-    let records = 0;
-    for (const b of nextBatches.all(chainId, from, maxRecords) as { seq: number; first_seq: number; record_count: number }[]) {
-      if (records > 0 && records + Number(b.record_count) > maxRecords) break;
-      if (Number(b.seq) !== to + 1 || Number(b.first_seq) !== seq + 1) {
-        if (records > 0) break; // project up to the gap; the next step stops at it
-        throw fail(`chain ${chainId}: batch ${b.seq} (first record ${b.first_seq}) does not follow batch ${to} (record ${seq})`, 'AUDIT_PROJECTION_GAP');
-      }
-      to = Number(b.seq);
-      seq += Number(b.record_count);
-      records += Number(b.record_count);
+  const moved = new Error('moved');
+  /** Runs a step's statements here, in order; the generator's outcome. */
+  const run = <T>(g: Generator<[string, unknown[]], T, unknown>): T => {
+    for (let r = g.next(); ; ) {
+      if (r.done) return r.value;
+      const [name, params] = r.value;
+      const s = statements.get(name);
+      if (!s) throw new Error(`no statement ${name} for the SQLite projection`);
+      r = g.next(s.read ? s.stmt.all(...params) : s.stmt.run(...params).changes);
     }
-    if (to === from) return { batch: from, seq, records: 0 };
-    const inserted = project.run(chainId, from, to).changes;
-    if (inserted !== records) throw fail(`chain ${chainId}: batches ${from + 1}..${to} unfold into ${inserted} records, not ${records}`, 'AUDIT_PROJECTION_COUNT');
-    if (advance.run(to, seq, chainId, from).changes !== 1) return { batch: from, seq: Number(p.projected_seq), records: -1 };
-    count(chainId, seq, rollupRecords(maxRecords));
-    return { batch: to, seq, records };
+  };
+  const step = db.transaction((chainId: string, maxRecords: number, followers: readonly FollowLimit[]) => {
+    const result = run(steps.step(chainId, maxRecords, followers));
+    if (result && result.records < 0) throw Object.assign(moved, { result }); // rolled back
+    return result;
   });
+  const catchUp = db.transaction((chainId: string, f: FollowLimit) => run(steps.catchUp(chainId, f)));
   return {
-    step: (chainId, maxRecords) => step.immediate(chainId, maxRecords),
-    rollUp: (chainId, maxRecords) => rollUp.immediate(chainId, maxRecords),
+    step(chainId, maxRecords, followers) {
+      try {
+        return step.immediate(chainId, maxRecords, followers);
+      } catch (e) {
+        if (e === moved) return (moved as Error & { result: ProjectionProgress }).result;
+        throw e;
+      }
+    },
+    catchUp: (chainId, f) => catchUp.immediate(chainId, f),
     pending: () => (pending.all() as { chain_id: string; head_batch: number }[]).map((r) => ({ chainId: String(r.chain_id), headBatch: Number(r.head_batch) })),
   };
 }
 
-function asProjectionError(e: unknown): unknown {
-  const code = (e as { code?: unknown })?.code;
-  return code === 'AUDIT_PROJECTION_GAP' || code === 'AUDIT_PROJECTION_COUNT' ? new ProjectionError((e as Error).message, code) : e;
-}
-
-const gates = new WeakMap<DataSource, Int32Array>();
-
-/** Slots of the gate: commits waiting for the lock; whether the worker is in a step (holds, or is taking, the lock). */
-export const GATE_WAITING = 0;
-export const GATE_STEPPING = 1;
-
-/**
- * Between this process's audit commits and its projection worker, in shared memory (so that it
- * costs neither a message nor a turn of either event loop): [GATE_WAITING] how many commits are
- * waiting for the write lock (the worker checks it before each step and lets them through
- * first); [GATE_STEPPING] 1 while the worker runs a step (a waiting commit is woken the moment
- * it ends, rather than polling).
- */
-export function sqliteWriterGate(ds: DataSource): Int32Array {
-  let gate = gates.get(ds);
-  if (!gate) gates.set(ds, (gate = new Int32Array(new SharedArrayBuffer(8))));
-  return gate;
+/** The SQL a SQLite projector prepares, for these followers. */
+function projectorSql(followers: readonly ProjectionFollower[]) {
+  const statements = stepStatements(SQLITE_PROJECT_SQL, followers, 'sqlite');
+  return { statements, reads: Object.keys(statements).filter(isRead), pending: PENDING_SQL, recordsFunction: SQLITE_RECORDS_FUNCTION };
 }
 
 /** On the DataSource's own connection, in this thread: for CLIs and stores without a file (:memory:). */
@@ -108,28 +103,28 @@ export class SqliteInlineBackend implements ProjectionBackend {
   readonly onEventLoop = true;
   private readonly projectors = new WeakMap<Database, SqliteProjector>();
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly ds: DataSource, private readonly followers: readonly ProjectionFollower[]) {}
 
   private async projector(): Promise<SqliteProjector> {
     // A TypeORM transaction open on the shared connection: wait for it rather than join it.
     for (let i = 0; i < 2500 && sqliteConnection(this.ds).inTransaction; i++) await new Promise((r) => setTimeout(r, 2));
     const db = sqliteConnection(this.ds);
     let p = this.projectors.get(db);
-    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, SQLITE_PROJECTION_SQL, storedRecordsJson, rollupAlongside)));
+    if (!p) this.projectors.set(db, (p = createSqliteProjector(db, projectorSql(this.followers), storedRecordsJson, projectionSteps())));
     return p;
   }
 
-  async step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null> {
+  async step(chainId: string, maxRecords: number, followers: readonly FollowLimit[]): Promise<ProjectionProgress | null> {
     const p = await this.projector();
     try {
-      return p.step(chainId, maxRecords);
+      return p.step(chainId, maxRecords, followers);
     } catch (e) {
       throw asProjectionError(e);
     }
   }
 
-  async rollUp(chainId: string, maxRecords: number): Promise<number> {
-    return (await this.projector()).rollUp(chainId, maxRecords);
+  async catchUp(chainId: string, f: FollowLimit): Promise<number> {
+    return (await this.projector()).catchUp(chainId, f);
   }
 
   async pending(): Promise<PendingChain[]> {
@@ -170,7 +165,7 @@ db.pragma('synchronous = FULL');
 // WORKER_CHECKPOINT_RECORDS); SQLite's automatic one would run after its commit instead.
 db.pragma('wal_autocheckpoint = 0');
 let sinceCheckpoint = 0;
-const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()}, ${rollupAlongside.toString()});
+const projector = (${createSqliteProjector.toString()})(db, workerData.sql, ${storedRecordsJson.toString()}, (${projectionSteps.toString()})());
 const gate = new Int32Array(workerData.gate);
 parentPort.on('message', (m) => {
   if (m.type === 'close') {
@@ -195,7 +190,7 @@ parentPort.on('message', (m) => {
           // Tried again after as many records; the gateway's own connection checkpoints past its larger limit.
         }
       }
-      reply = { id: m.id, result: m.type === 'pending' ? projector.pending() : projector[m.type](m.chainId, m.maxRecords) };
+      reply = { id: m.id, result: m.type === 'pending' ? projector.pending() : m.type === 'step' ? projector.step(m.chainId, m.maxRecords, m.followers) : projector.catchUp(m.chainId, m.follower) };
       if (m.type === 'step' && reply.result) sinceCheckpoint += Math.max(0, reply.result.records);
     } finally {
       Atomics.store(gate, 1, 0);
@@ -221,10 +216,10 @@ export class SqliteWorkerBackend implements ProjectionBackend {
   private broken: Error | null = null;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, gate: Int32Array) {
+  constructor(file: string, gate: SqliteGate, followers: readonly ProjectionFollower[]) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file, sql: SQLITE_PROJECTION_SQL, gate: gate.buffer, checkpointRecords: WORKER_CHECKPOINT_RECORDS },
+      workerData: { driver: require.resolve('better-sqlite3'), file, sql: projectorSql(followers), gate: gate.shared, checkpointRecords: WORKER_CHECKPOINT_RECORDS },
     });
     this.worker.unref(); // idle, it keeps nothing alive
     this.worker.on('message', (m: { id: number; result?: unknown; error?: { message: string; code?: unknown } }) => {
@@ -263,12 +258,12 @@ export class SqliteWorkerBackend implements ProjectionBackend {
     });
   }
 
-  step(chainId: string, maxRecords: number): Promise<ProjectionProgress | null> {
-    return this.call({ type: 'step', chainId, maxRecords });
+  step(chainId: string, maxRecords: number, followers: readonly FollowLimit[]): Promise<ProjectionProgress | null> {
+    return this.call({ type: 'step', chainId, maxRecords, followers });
   }
 
-  rollUp(chainId: string, maxRecords: number): Promise<number> {
-    return this.call({ type: 'rollUp', chainId, maxRecords });
+  catchUp(chainId: string, follower: FollowLimit): Promise<number> {
+    return this.call({ type: 'catchUp', chainId, follower });
   }
 
   pending(): Promise<PendingChain[]> {

@@ -22,21 +22,11 @@ import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
  *   fails closed (AUDIT_UNAVAILABLE) rather than be reported durable.
  */
 
-/** Flush a file's data to stable storage (fdatasync); replaceable in tests (useLogSync). */
+/** Flush a file's data to stable storage (fdatasync); another one can be given to the SQLite adapter (tests: hold or fail a sync). */
 export type LogSync = (fd: number) => Promise<void>;
 
-const threadPoolSync: LogSync = (fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-
-let currentSync: LogSync = threadPoolSync;
-
-/** Replace how the log is synced (tests: hold or fail a sync); returns a function that restores the previous way. */
-export function useLogSync(sync: LogSync): () => void {
-  const previous = currentSync;
-  currentSync = sync;
-  return () => {
-    currentSync = previous;
-  };
-}
+/** fdatasync on libuv's thread pool. */
+export const threadPoolSync: LogSync = (fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
 
 export class WalFileGoneError extends Error {
   readonly code = 'AUDIT_WAL_GONE';
@@ -46,13 +36,13 @@ export class WalFileGoneError extends Error {
 export class WalFile {
   private fd: number | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly syncFile: LogSync = threadPoolSync) {}
 
   /** Resolves once everything written to the log before the call is on stable storage. */
   async sync(): Promise<void> {
     if (this.fd === null) this.fd = openSync(this.path, 'r');
     const fd = this.fd;
-    await currentSync(fd);
+    await this.syncFile(fd);
     if (this.fd !== fd) throw new WalFileGoneError(`${this.path} was closed while it was being synced`);
     if (fstatSync(fd).nlink === 0) {
       this.close();
