@@ -4,6 +4,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { DEFAULT_JIT_CACHE_SIZE } from '../config';
 import type { GatewayContext } from '../request/context';
+import { lruGet } from '../lru';
 import type { CompiledPolicy } from '../policy';
 
 type Compiled = CompiledQuery | ExecutionResult;
@@ -51,18 +52,10 @@ export class CompiledDocuments {
 
   /** The compiled document, or the ExecutionResult with the errors graphql-jit refused it with. */
   compiled(documentKey: string, document: DocumentNode, operationName: string | undefined, purpose: string): Compiled {
-    const key = this.keyFor(documentKey, operationName, purpose);
-    let hit = this.lru.get(key);
-    if (hit) {
-      this.lru.delete(key);
-      this.lru.set(key, hit);
-      return hit;
-    }
-    hit = compileQuery(this.schema, document, operationName, { disablingCapturingStackErrors: true });
-    this.compilations++;
-    this.lru.set(key, hit);
-    if (this.lru.size > this.capacity) this.lru.delete(this.lru.keys().next().value!);
-    return hit;
+    return lruGet(this.lru, this.keyFor(documentKey, operationName, purpose), () => {
+      this.compilations++;
+      return compileQuery(this.schema, document, operationName, { disablingCapturingStackErrors: true });
+    }, this.capacity);
   }
 
   /** Executes as graphql-js `execute` would, with the same context (its disclosure decides the purpose). */

@@ -80,10 +80,6 @@ export interface RollupOptions {
 }
 
 /**
- * Count one step of every registered chain: up to `batch` records past its progress, never past
- * its head. Returns how many records were counted (0: everything is counted).
- */
-/**
  * Records per chain per step. SQLite's step runs synchronously where the audit projection runs
  * (its worker thread; the event loop only for a store without one), so it stays small there
  * (5 000 records: a few milliseconds); MySQL's runs on its own connection.
@@ -92,6 +88,10 @@ export function rollupBatch(ds: DataSource): number {
   return isMysql(ds) ? 50_000 : 5_000;
 }
 
+/**
+ * Count one step of every registered chain: up to `batch` records past its progress, never past
+ * its head. Returns how many records were counted (0: everything is counted).
+ */
 export async function rollUpActivity(ds: DataSource, projection: AuditProjection, options: RollupOptions = {}): Promise<number> {
   const batch = options.batch ?? rollupBatch(ds);
   let counted = 0;

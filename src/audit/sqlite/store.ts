@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { sqliteConnection } from '../../db/data-source';
+import { lruGet } from '../../lru';
 import { BatchContent, sealBatches } from '../batch';
 import { BATCH_COLUMNS, batchInsertSql } from '../columns';
 import { AppendResult, appendStatements, AuditStore, AuditStoreError, ChainState, HEAD_SQL, headOf, MOVE_HEAD_SQL, probeTables, REGISTER_SQL } from '../store';
@@ -18,19 +19,6 @@ interface SqliteStatements {
   moveHead: Statement;
   register: Statement;
   inserts: Map<number, Statement>;
-}
-
-/** A statement prepared once per key; the `limit` most recently used are kept. */
-function cachedStatement<K>(db: Database, cache: Map<K, Statement>, key: K, sql: () => string, limit: number): Statement {
-  let stmt = cache.get(key);
-  if (stmt) {
-    cache.delete(key); // most recently used last
-  } else {
-    stmt = db.prepare(sql());
-    if (cache.size >= limit) cache.delete(cache.keys().next().value!);
-  }
-  cache.set(key, stmt);
-  return stmt;
 }
 
 /**
@@ -86,7 +74,7 @@ export class SqliteAuditStore implements AuditStore {
 
   /** The multi-row INSERT for this many batches (the sizes of group commits recur under load; a few are kept). */
   private insert(db: Database, s: SqliteStatements, rows: number): Statement {
-    return cachedStatement(db, s.inserts, rows, () => batchInsertSql(rows), 16);
+    return lruGet(s.inserts, rows, () => db.prepare(batchInsertSql(rows)), 16);
   }
 
   async append(chainId: string, startedAt: string, chain: Omit<ChainState, 'chainId' | 'startedAt'> | null, contents: readonly BatchContent[]): Promise<AppendResult> {
