@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, In, LessThan } from 'typeorm';
 import { SubjectRequest, SubjectRequestEvent, User } from '../db/entities';
 import type { RefusalGround, SubjectRequestKind, SubjectRequestState } from '../db/entities/SubjectRequest';
+import { toDbTime } from '../audit/columns';
 import { RightsError } from './errors';
 
 /** The privacy policy's §6(6): "We will reply within 30 days." */
@@ -63,18 +64,38 @@ export interface RequestFilter {
   readonly overdue?: boolean | null;
 }
 
-/** Requests, the oldest due first; at most 500 (a subject's, or the queue's). */
-export async function listRequests(ds: DataSource, filter: RequestFilter, at: Date): Promise<SubjectRequest[]> {
-  const rows = await ds.getRepository(SubjectRequest).find({
-    where: {
-      ...(filter.userId != null ? { userId: filter.userId } : {}),
-      ...(filter.kind ? { kind: filter.kind } : {}),
-      ...(filter.overdue === true ? { state: 'OPEN' as const, dueAt: LessThan(at) } : filter.state ? { state: filter.state } : {}),
-    },
-    order: { dueAt: 'ASC', id: 'ASC' },
-    take: 500,
-  });
-  return rows.filter((r) => (filter.state ? r.state === filter.state : true) && (filter.overdue === false ? !isOverdue(r, at) : true));
+/** The most requests one call lists (a page: the next starts `after` the last one listed). */
+export const MAX_REQUESTS_PAGE = 500;
+
+/** A page of the list: at most `first` requests, those listed after the request `after` (its due date and id). */
+export interface RequestPage {
+  readonly first: number;
+  readonly after: Pick<SubjectRequest, 'id' | 'dueAt'> | null;
+}
+
+/**
+ * Requests, the oldest due first (then by id), a page at a time. Every filter is applied by the
+ * query itself, so that a page is never cut short by rows dropped after the limit, however many
+ * requests match ahead of it.
+ */
+export async function listRequests(ds: DataSource, filter: RequestFilter, at: Date, page: RequestPage = { first: MAX_REQUESTS_PAGE, after: null }): Promise<SubjectRequest[]> {
+  const now = toDbTime(at.toISOString());
+  const qb = ds.getRepository(SubjectRequest).createQueryBuilder('r');
+  if (filter.userId != null) qb.andWhere('r.user_id = :userId', { userId: filter.userId });
+  if (filter.kind) qb.andWhere('r.kind = :kind', { kind: filter.kind });
+  if (filter.state) qb.andWhere('r.state = :state', { state: filter.state });
+  // Overdue (isOverdue): open, and due strictly before now.
+  if (filter.overdue === true) qb.andWhere("r.state = 'OPEN' AND r.due_at < :now", { now });
+  if (filter.overdue === false) qb.andWhere("(r.state <> 'OPEN' OR r.due_at >= :now)", { now });
+  if (page.after) {
+    qb.andWhere('(r.due_at > :afterDue OR (r.due_at = :afterDue AND r.id > :afterId))', { afterDue: toDbTime(new Date(page.after.dueAt).toISOString()), afterId: page.after.id });
+  }
+  return qb.orderBy('r.due_at', 'ASC').addOrderBy('r.id', 'ASC').take(Math.min(Math.max(1, page.first), MAX_REQUESTS_PAGE)).getMany();
+}
+
+/** One request by id, or null (a page's `after`). */
+export function findRequest(ds: DataSource, id: number): Promise<SubjectRequest | null> {
+  return ds.getRepository(SubjectRequest).findOne({ where: { id } });
 }
 
 /** Open requests past their due date (the metrics' gauge). */

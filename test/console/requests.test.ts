@@ -26,6 +26,8 @@ let tab: ConsolePage;
 let page: Page;
 
 const DAY = 86_400_000;
+/** The console's page of requests (REQUESTS_PAGE in src/console/components/Requests.tsx, which jest cannot load). */
+const REQUESTS_PAGE = 100;
 const ids: Record<'access' | 'corrected' | 'correction' | 'refused' | 'overdue' | 'soon', string> = {} as never;
 
 const REQUEST_FIELDS = 'id userId kind state note openedAt dueAt closedAt outcome refusalGround overdue openedBy history { at action clientId detail }';
@@ -335,5 +337,24 @@ describe('Clients', () => {
     } finally {
       await other.context.close();
     }
+  });
+});
+
+describe('Requests, more than a page', () => {
+  it(`shows ${REQUESTS_PAGE} at a time, the oldest due first, and "Show more" appends the next ones as subjectRequests pages them`, async () => {
+    // Bob (user 2): 130 open EXPLANATION requests opened 1 to 130 hours ago (none was open before).
+    expect(await requests({ state: 'OPEN', kind: 'EXPLANATION' })).toEqual([]);
+    for (let i = 1; i <= 130; i++) await insertRequest(2, 'EXPLANATION', i / 24, `Bob's question number ${i}`);
+    const all = (await requests({ state: 'OPEN', kind: 'EXPLANATION' })).map((r) => r.id);
+    expect(all).toHaveLength(130);
+
+    await openView(page, 'requests');
+    await applyFilters({ kind: 'EXPLANATION' });
+    await expectRequestRows(all.slice(0, REQUESTS_PAGE));
+    expect(await page.textContent('[data-testid=requests-summary]')).toBe(`${REQUESTS_PAGE} requests · the oldest due first, more after these`);
+    await page.click('[data-testid=requests-more]');
+    await expectRequestRows(all);
+    expect(await page.textContent('[data-testid=requests-summary]')).toBe('130 requests');
+    expect(await page.$('[data-testid=requests-more]')).toBeNull();
   });
 });

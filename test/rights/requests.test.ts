@@ -394,3 +394,58 @@ it('the stored history holds exactly the steps this file caused, by the clients 
   expect(new Set(rows.map((r) => r.action))).toEqual(new Set(['OPENED', 'DONE', 'REFUSED']));
   expect(new Set(rows.map((r) => r.client_id))).toEqual(new Set(['account-service', 'helpdesk']));
 });
+
+describe('paging', () => {
+  it('`overdue: false` is applied before the page is cut: a page of the requests in time is full even when more overdue ones are due earlier', async () => {
+    // Lily (user 3): three CONSENT_CHANGE requests opened in October (overdue on the test day), two opened today.
+    const late = await at('2026-10-01T09:00:00Z', async () => [await opened('3', 'CONSENT_CHANGE'), await opened('3', 'CONSENT_CHANGE'), await opened('3', 'CONSENT_CHANGE')]);
+    const inTime = [await opened('3', 'CONSENT_CHANGE'), await opened('3', 'CONSENT_CHANGE')];
+    const page = async (filter: Record<string, unknown>, first: number) => {
+      const r = await gw.gql(KEYS.account, `query L($filter: SubjectRequestFilter, $first: Int) { subjectRequests(filter: $filter, first: $first) { id overdue } }`, {
+        purpose: 'account', variables: { filter: { userId: '3', kind: 'CONSENT_CHANGE', ...filter }, first },
+      });
+      expect(r.body.errors).toBeUndefined();
+      return r.body.data.subjectRequests as { id: string; overdue: boolean }[];
+    };
+    expect(await page({}, 5)).toEqual([...late, ...inTime].map((r, i) => ({ id: r.id, overdue: i < 3 })));
+    expect((await page({ overdue: false }, 2)).map((r) => r.id)).toEqual(inTime.map((r) => r.id));
+    expect((await page({ overdue: true }, 2)).map((r) => r.id)).toEqual(late.slice(0, 2).map((r) => r.id));
+    expect((await page({ state: 'OPEN', overdue: false }, 1)).map((r) => r.id)).toEqual([inTime[0].id]);
+  });
+
+  it('`first` and `after` walk the whole list in order, each request once, with the filter kept', async () => {
+    const all = await listed(null);
+    expect(all.length).toBeGreaterThan(6);
+    const walk = async (filter: Record<string, unknown> | null, size: number): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let after: string | null = null; ;) {
+        const r = await gw.gql(KEYS.security, `query L($filter: SubjectRequestFilter, $first: Int, $after: ID) { subjectRequests(filter: $filter, first: $first, after: $after) { id } }`, {
+          purpose: 'audit.review', variables: { filter, first: size, after },
+        });
+        expect(r.body.errors).toBeUndefined();
+        const ids = (r.body.data.subjectRequests as { id: string }[]).map((x) => x.id);
+        expect(ids.length).toBeLessThanOrEqual(size);
+        seen.push(...ids);
+        if (ids.length < size) return seen;
+        after = ids[ids.length - 1];
+      }
+    };
+    expect(await walk(null, 4)).toEqual(all.map((r) => r.id));
+    expect(await walk(null, 1)).toEqual(all.map((r) => r.id));
+    const open = all.filter((r) => r.state === 'OPEN').map((r) => r.id);
+    expect(open.length).toBeGreaterThan(2);
+    expect(await walk({ state: 'OPEN' }, 2)).toEqual(open);
+  });
+
+  it('a `first` outside 1–500 and an `after` that names no request are BAD_USER_INPUT, naming the argument', async () => {
+    const ask = (variables: Record<string, unknown>) => gw.gql(KEYS.account, `query L($first: Int, $after: ID) { subjectRequests(first: $first, after: $after) { id } }`, { purpose: 'account', variables });
+    for (const [variables, argument] of [[{ first: 0 }, 'first'], [{ first: -1 }, 'first'], [{ first: 501 }, 'first'], [{ after: 'nope' }, 'after'], [{ after: '99999999' }, 'after']] as const) {
+      const r = await ask(variables);
+      expect([r.status, r.body.errors?.[0]?.extensions?.code, r.body.errors?.[0]?.extensions?.argument]).toEqual([400, 'BAD_USER_INPUT', argument]);
+      expect(r.body.data?.subjectRequests ?? null).toBeNull();
+    }
+    const all = await listed(null);
+    const r = await ask({ first: 500 });
+    expect(r.body.data.subjectRequests.map((x: { id: string }) => x.id)).toEqual(all.map((x) => x.id));
+  });
+});

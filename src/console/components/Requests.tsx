@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, fetchAttachment, gql, saveAttachment } from '../api';
 import { dueSoon, relativeDue, utc } from '../format';
 import { ConsoleSubjectRequestFragment as SubjectRequest, ConsoleSubjectRequestsDocument, SubjectRequestFilter } from '../generated/api';
@@ -20,12 +20,16 @@ export function useServerClock(serverTime: string): () => number {
   return () => Date.now() + skew;
 }
 
+/** Requests read per call; "Show more" reads the next ones after the last shown. */
+export const REQUESTS_PAGE = 100;
+
 /**
  * Data-subject requests (SPEC §7) as `subjectRequests(filter)` answers them, the oldest due first:
  * the Requests view's queue and, filtered by `userId`, a subject's own in the Subject view. Open
  * requests say when they are due; overdue ones (the gateway's `overdue`) are marked in red *and*
  * with the word, due-soon ones highlighted and labelled; refusals show their §6(6) ground; a row
- * opens to its history; an ACCESS request offers the subject's copy as a download.
+ * opens to its history; an ACCESS request offers the subject's copy as a download. A page of
+ * REQUESTS_PAGE at a time: "Show more" appends the next (`after` the last id shown).
  */
 export function RequestList({ filter, serverTime, names, showSubject = true, empty, testId = 'requests' }: {
   filter: RequestFilter;
@@ -45,17 +49,41 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
   // Bumped to read the list again (after a copy was issued, its history has a step more).
   const [version, setVersion] = useState(0);
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set());
+  // Whether the last read filled its page (then there may be more after the last row).
+  const [more, setMore] = useState(false);
+  const apiFilter = () => (Object.keys(filter).length ? (filter as SubjectRequestFilter) : null);
+  // The filter now asked for: a page that arrives after the filter changed is dropped.
+  const current = useRef(key);
+  current.current = key;
 
   useEffect(() => {
     let live = true;
     setLoading(true);
     setError(null);
-    gql(ConsoleSubjectRequestsDocument, { filter: Object.keys(filter).length ? (filter as SubjectRequestFilter) : null })
-      .then((d) => { if (live) { setRows(d.subjectRequests); setLoadedKey(key); } })
-      .catch((e) => { if (live) { setError(e); setRows(null); setLoadedKey(null); } })
+    // Read again (a copy was issued): as many as were shown, so that the list does not shrink.
+    const first = Math.min(500, Math.max(REQUESTS_PAGE, loadedKey === key ? rows?.length ?? 0 : 0));
+    gql(ConsoleSubjectRequestsDocument, { filter: apiFilter(), first })
+      .then((d) => { if (live) { setRows(d.subjectRequests); setMore(d.subjectRequests.length === first); setLoadedKey(key); } })
+      .catch((e) => { if (live) { setError(e); setRows(null); setLoadedKey(null); setMore(false); } })
       .finally(() => live && setLoading(false));
     return () => { live = false; };
   }, [key, version]);
+
+  function showMore() {
+    const shown = rows ?? [];
+    if (!shown.length || loadedKey !== key) return;
+    const asked = key;
+    setLoading(true);
+    setError(null);
+    gql(ConsoleSubjectRequestsDocument, { filter: apiFilter(), first: REQUESTS_PAGE, after: shown[shown.length - 1].id })
+      .then((d) => {
+        if (current.current !== asked) return;
+        setRows([...shown, ...d.subjectRequests]);
+        setMore(d.subjectRequests.length === REQUESTS_PAGE);
+      })
+      .catch((e) => setError(e))
+      .finally(() => setLoading(false));
+  }
 
   function toggle(id: string) {
     setExpanded((prev) => {
@@ -82,7 +110,7 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
             {rows.length} request{rows.length === 1 ? '' : 's'}
             {overdue > 0 && <> · <span class="overdue-count">{overdue} overdue</span></>}
             {soon > 0 && <> · {soon} due within 7 days</>}
-            {rows.length >= 500 && <> · the first 500, the oldest due first</>}
+            {more && <> · the oldest due first, more after these</>}
           </p>
           <div class="table-wrap">
             <table class="grid requests" data-testid={testId} data-filter={loadedKey ?? ''} aria-busy={loading}>
@@ -165,6 +193,11 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
               </tbody>
             </table>
           </div>
+          {more && (
+            <div class="pager">
+              <button type="button" class="secondary" data-testid={`${testId}-more`} disabled={loading} onClick={showMore}>Show {REQUESTS_PAGE} more</button>
+            </div>
+          )}
         </>
       )}
     </div>

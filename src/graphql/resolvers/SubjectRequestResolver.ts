@@ -1,5 +1,5 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { CorrectionNotice as NoticeRow } from '../../db/entities/CorrectionNotice';
 import type { SubjectRequest as RequestRow } from '../../db/entities/SubjectRequest';
 import { isReviewer, requirePurpose } from '../../enforcement/guards';
@@ -7,7 +7,7 @@ import { sensitiveFields } from '../../enforcement/sensitive-fields';
 import { asBadInput, badInput, gatewayError } from '../../errors';
 import { log } from '../../log';
 import { acknowledgeCorrectionNotice, CorrectableField, correctSubject, listCorrectionNotices } from '../../rights/corrections';
-import { Actor, closeRequest, historyOf, isOverdue, listRequests, openRequest } from '../../rights/requests';
+import { Actor, closeRequest, findRequest, historyOf, isOverdue, listRequests, MAX_REQUESTS_PAGE, openRequest } from '../../rights/requests';
 import { GatewayContext, rowId, toIso } from '../../request/context';
 import {
   CloseSubjectRequestInput, CorrectionNotice, CorrectionNoticeStatus, CorrectSubjectInput, OpenSubjectRequestInput, SubjectRequest, SubjectRequestFilter,
@@ -44,12 +44,27 @@ export class SubjectRequestResolver {
     return (await toRequests(ctx, [row]))[0];
   }
 
-  @Query(() => [SubjectRequest], { description: 'Requests, the oldest due first (at most 500). For `account`, and for auditors under `audit.review`.' })
-  async subjectRequests(@Ctx() ctx: GatewayContext, @Arg('filter', () => SubjectRequestFilter, { nullable: true }) filter?: SubjectRequestFilter | null): Promise<SubjectRequest[]> {
+  @Query(() => [SubjectRequest], {
+    description: `Requests, the oldest due first (then by id), at most \`first\` (${MAX_REQUESTS_PAGE}, the most) a call: the next page starts \`after\` the id of the last one listed. For \`account\`, and for auditors under \`audit.review\`.`,
+  })
+  async subjectRequests(
+    @Ctx() ctx: GatewayContext,
+    @Arg('filter', () => SubjectRequestFilter, { nullable: true }) filter?: SubjectRequestFilter | null,
+    @Arg('first', () => Int, { nullable: true, description: `How many to list, 1 to ${MAX_REQUESTS_PAGE} (default ${MAX_REQUESTS_PAGE}).` }) first?: number | null,
+    @Arg('after', () => ID, { nullable: true, description: 'List the requests that come after this one (the last id of the previous page), in the same order and filter.' }) after?: string | null,
+  ): Promise<SubjectRequest[]> {
     if (!isReviewer(ctx)) requirePurpose(ctx, 'account');
     const userId = filter?.userId == null ? null : rowId(filter.userId);
     if (filter?.userId != null && userId === null) throw badInput('"userId" must be a user id', { argument: 'userId' });
-    return toRequests(ctx, await listRequests(ctx.ds, { userId, kind: filter?.kind, state: filter?.state, overdue: filter?.overdue }, ctx.request.at));
+    if (first != null && (first < 1 || first > MAX_REQUESTS_PAGE)) throw badInput(`"first" must be between 1 and ${MAX_REQUESTS_PAGE}`, { argument: 'first' });
+    let from: RequestRow | null = null;
+    if (after != null) {
+      const id = rowId(after);
+      from = id === null ? null : await findRequest(ctx.ds, id);
+      if (!from) throw badInput('"after" must be the id of a subject request', { argument: 'after' });
+    }
+    const page = { first: first ?? MAX_REQUESTS_PAGE, after: from };
+    return toRequests(ctx, await listRequests(ctx.ds, { userId, kind: filter?.kind, state: filter?.state, overdue: filter?.overdue }, ctx.request.at, page));
   }
 
   @Mutation(() => SubjectRequest, { description: 'Close a request DONE, or REFUSED on a ground of the privacy policy\'s §6(6). An ERASURE request is completed by requestErasure.' })
