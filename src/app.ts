@@ -161,7 +161,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
     '/metrics': metricsRoute(metrics),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
-    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, audit, registry })),
+    '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, audit: services.audit, registry })),
     '/console/subject-copy': countOutcomes(metrics.requests, '/console/subject-copy', subjectCopyRoute({ ds, registry, services, policy, schema: baseSchema, pseudonymSecret: config.pseudonymSecret, commit: measuredCommit(metrics, auditCommit(core)) })),
   };
   const server = createHttpServer(routes, readiness, config.requestTimeoutMs);
