@@ -182,7 +182,38 @@ describe('maskIpPrefix', () => {
     ['::203.0.113.42:1', REDACTED],
     ['fe80::1%', REDACTED],
     ['localhost', REDACTED],
+    ['0.0.0.0', '0.0.0.0'],
+    ['1.2.3.4.', REDACTED],
+    ['1..2.3', REDACTED],
+    ['1.2.3.4.5', REDACTED],
+    ['1.2.3.1000', REDACTED],
+    ['00.1.2.3', REDACTED],
+    ['1.2.3.٤', REDACTED],
+    ['::ffff:1.2.3.04', REDACTED],
   ])('%s → %s', (input, output) => expect(maskIpPrefix(input)).toBe(output));
+
+  it('reads a dotted quad exactly as the rule states it, over many generated strings', () => {
+    // The rule, as a regular expression: four decimal octets of 1–3 ASCII digits, none above 255, no leading zero.
+    const rule = (t: string) => {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(t);
+      const ok = !!m && m.slice(1).every((o) => String(Number(o)) === o && Number(o) <= 255);
+      return ok ? `${m![1]}.${m![2]}.${m![3]}.0` : null;
+    };
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pieces = ['0', '1', '9', '10', '25', '199', '255', '0', '7', '42', '256', '099', '00', '1000', '', 'a', ' ', '-1'];
+    let quads = 0;
+    for (let i = 0; i < 5000; i++) {
+      const n = next() < 0.8 ? 4 : 2 + Math.floor(next() * 4);
+      const t = Array.from({ length: n }, () => pieces[Math.floor(next() * pieces.length)]).join('.');
+      const expected = rule(t);
+      if (expected) quads++;
+      const masked = maskIpPrefix(t);
+      // Not a dotted quad: the IPv6 reading refuses it too (no ':'), so the value is withheld.
+      expect([t, masked]).toEqual([t, expected ?? REDACTED]);
+    }
+    expect(quads).toBeGreaterThan(200);
+  });
 });
 
 describe('maskPseudonym', () => {
@@ -192,6 +223,27 @@ describe('maskPseudonym', () => {
     const digest = createHmac('sha256', 'pepper').update(`mall-app:${deviceId}`).digest('base64url');
     expect(maskPseudonym('pepper', 'mall-app', deviceId)).toBe(`psn_${digest.slice(0, 22)}`);
     expect(maskPseudonym('pepper', 'mall-app', deviceId)).toMatch(/^psn_[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('equals createHmac over keys and messages of every length: ASCII, multi-byte, astral, empty, past one block and past the preallocated buffer', () => {
+    const rand = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const next = rand(21);
+    const alphabet = ['a', 'Z', '0', ':', '-', 'é', 'ß', '中', '文', '😀', '\u0000', ' '];
+    const text = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const secrets = ['pepper', '', 'k'.repeat(64), 'k'.repeat(65), text(100), text(10)];
+    const lengths = [0, 1, 20, 55, 56, 63, 64, 65, 119, 120, 200, 400, 440, 443, 444, 445, 446, 447, 448, 449, 500, 2000];
+    let checked = 0;
+    for (const secret of secrets) {
+      for (const n of lengths) {
+        for (const value of [text(n), 'x'.repeat(n), '😀'.repeat(Math.ceil(n / 4))]) {
+          if (value === '') continue; // '' stays '' (maskText)
+          const expected = createHmac('sha256', secret).update(`mall-app:${value}`).digest('base64url').slice(0, 22);
+          expect([secret.length, n, maskPseudonym(secret, 'mall-app', value)]).toEqual([secret.length, n, `psn_${expected}`]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
   });
 
   it('is stable for one client and unlinkable across clients and secrets', () => {

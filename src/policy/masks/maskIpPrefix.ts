@@ -2,17 +2,34 @@ import { maskText } from './redacted';
 
 type Hextets = readonly number[];
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const HEXTET = /^[0-9a-f]{1,4}$/i;
 const ZONE = /^[0-9a-z_.-]+$/i;
 
-/** Four octets of a dotted quad; leading zeros are refused (some parsers read them as octal). */
+/**
+ * Four octets of a dotted quad; leading zeros are refused (some parsers read them as octal). Read
+ * character by character: it runs for every masked address of a list, where a regular
+ * expression's match arrays were most of the mask's cost.
+ */
 function parseIPv4(text: string): number[] | null {
-  const match = IPV4.exec(text);
-  if (!match) return null;
-  const octets = match.slice(1).map(Number);
-  const canonical = match.slice(1).every((octet, i) => octet === String(octets[i]));
-  return canonical && octets.every((octet) => octet <= 255) ? octets : null;
+  const octets: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // the end closes the last octet like a '.'
+    if (c >= 48 && c <= 57) {
+      // A leading zero is only allowed as the whole octet ("0").
+      if (digits === 1 && value === 0) return null;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return null;
+    } else if (c === 46 && digits > 0 && octets.length < 4) {
+      octets.push(value);
+      value = 0;
+      digits = 0;
+    } else {
+      return null;
+    }
+  }
+  return octets.length === 4 ? octets : null;
 }
 
 function parseGroups(part: string, ipv4Tail: boolean): number[] | null {
