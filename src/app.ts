@@ -158,7 +158,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const routes: Record<string, Route> = {
     '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, services, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
     '/schema.graphql': onboarding.schemaRoute,
-    '/metrics': metricsRoute(metrics),
+    '/metrics': metricsRoute(metrics, config.metricsToken),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),
     '/console/records': countOutcomes(metrics.requests, '/console/records', recordsDownloadRoute({ ds, audit: services.audit, registry })),

@@ -32,6 +32,8 @@ export interface Config {
   executor: Executor;
   /** How many compiled queries the graphql-jit executor keeps (a bounded LRU). */
   jitCacheSize: number;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this token>` (the scraper's); unset, it is open. */
+  metricsToken: string | undefined;
 }
 
 export const EXECUTORS = ['graphql-js', 'jit'] as const;
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: introspectionFor(env.INTROSPECTION, production),
     executor: executorFor(env.GRAPHQL_EXECUTOR),
     jitCacheSize: int(env, 'JIT_CACHE_SIZE', DEFAULT_JIT_CACHE_SIZE, 1),
+    metricsToken: metricsTokenFor(env.METRICS_TOKEN),
   };
 }
 
@@ -127,6 +130,13 @@ function introspectionFor(raw: string | undefined, production: boolean): 'intern
   if (v !== 'internal' && v !== 'all') throw new ConfigError(`INTROSPECTION must be "internal" or "all", got "${raw}"`);
   if (v === 'all' && production) throw new ConfigError('INTROSPECTION=all is refused with NODE_ENV=production');
   return v;
+}
+
+/** At least 16 characters (a guessable token would protect nothing), of the characters a bearer token may hold. */
+function metricsTokenFor(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(raw)) throw new ConfigError('METRICS_TOKEN must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  return raw;
 }
 
 function executorFor(raw: string | undefined): Executor {
