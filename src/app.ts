@@ -12,6 +12,7 @@ import { recordPolicyVersion } from './db/entities/PolicyVersion';
 import type { GatewayContext } from './request/context';
 import type { Preflight } from './request/preflight';
 import { formatError, internalStatusPlugin } from './graphql/errors-plugin';
+import { deadlinePlugin } from './request/deadline';
 import { enforceSchema } from './enforcement/enforce-schema';
 import { jitGateway } from './enforcement/jit-executor';
 import { DisclosureCommit, disclosurePlugin, purposePlugin } from './enforcement/plugin';
@@ -127,6 +128,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const { schema } = serving;
   const guard = hardening(config);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    deadlinePlugin, // first: an operation given up at its deadline runs nothing, a mutation is never given up
     ...guard.plugins, // introspection, query limits, suggestions: refusals before the purpose is even read
     ...serving.plugins,
     internalStatusPlugin,
@@ -156,7 +158,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   // Untrusted documents are refused before their text is tokenised.
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
-    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, services, bodyLimitBytes: config.bodyLimitBytes, preflight, activity })),
+    '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, services, bodyLimitBytes: config.bodyLimitBytes, executionTimeoutMs: config.executionTimeoutMs, preflight, activity })),
     '/schema.graphql': onboarding.schemaRoute,
     '/metrics': metricsRoute(metrics, config.metricsToken),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.

@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   DOCUMENT_NOT_TRUSTED: 403,
   AUDIT_UNAVAILABLE: 503,
+  /** A query still running at its deadline (EXECUTION_TIMEOUT_MS): nothing of it was sent, nothing of it audited. */
+  EXECUTION_TIMEOUT: 504,
   INTERNAL: 500,
 } as const;
 

@@ -69,6 +69,8 @@ export function disclosurePlugin(commit: DisclosureCommit): ApolloServerPlugin<G
         async willSendResponse({ contextValue: ctx, response }) {
           const d = ctx.request.disclosure;
           if (!d || response.body.kind !== 'single') return;
+          // Given up at its deadline (src/request/deadline.ts): this response never leaves, so nothing of it is audited.
+          if (!ctx.request.beginCommit()) return void d.close();
           const result = response.body.singleResult;
           if (result.errors?.length) d.keepServed(result.data);
           d.close();

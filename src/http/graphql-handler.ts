@@ -13,6 +13,7 @@ import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
 import { Preflight, PreflightRequest, Rejection } from '../request/preflight';
+import { withinDeadline } from '../request/deadline';
 import { sendError, sendJson } from '../request/respond';
 
 export interface GraphQLHandlerDeps {
@@ -22,6 +23,8 @@ export interface GraphQLHandlerDeps {
   /** The gateway's services, handed to the resolvers through each request's context. */
   services: ResolverServices;
   bodyLimitBytes: number;
+  /** A query still running this long after its checks passed is given up (EXECUTION_TIMEOUT, src/request/deadline.ts). */
+  executionTimeoutMs: number;
   preflight?: Preflight[];
   /** Told of every request from its start until its response is over (background audit work yields to them). */
   activity?: RequestActivity;
@@ -82,6 +85,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const request = new RequestState(randomUUID(), now(), headers);
     const requestId = request.id;
+    const deadlineAt = performance.now() + deps.executionTimeoutMs;
 
     // The audit commit of the response's records, once the disclosure plugin has started it:
     // the response is serialised meanwhile, and no byte of it is written before it is durable.
@@ -89,7 +93,8 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     const context = gatewayContext({
       request,
       caller,
-      loaders: createLoaders(deps.ds),
+      // Past the deadline, the next statement gives the request up (on SQLite, whose reads hold the event loop, the deadline's timer cannot fire before).
+      loaders: createLoaders(deps.ds, () => request.abandoned || (performance.now() > deadlineAt && request.abandon())),
       ds: deps.ds,
       ...deps.services,
       holdResponseFor: (c) => {
@@ -97,10 +102,17 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       },
     });
 
-    const result = await deps.apollo.executeHTTPGraphQLRequest({
+    const execution = deps.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },
       context: async () => context,
     });
+    const result = await withinDeadline(execution, request, deps.executionTimeoutMs);
+    if (result === null || request.abandoned) {
+      // Given up: the execution runs out in the background (its loaders read nothing more), unanswered and unaudited.
+      execution.catch(() => undefined);
+      log.warn({ requestId, client: caller.id, timeoutMs: deps.executionTimeoutMs }, 'execution deadline: query abandoned');
+      return sendError(res, 'EXECUTION_TIMEOUT', `The operation did not finish within ${deps.executionTimeoutMs} ms; nothing of it was sent`, { 'x-request-id': requestId });
+    }
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [k, v] of result.headers) outHeaders[k] = v;
     if (committed && !(await committed)) {

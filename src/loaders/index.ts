@@ -3,6 +3,7 @@ import { DataSource, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { Consent, Device, Order, OrderItem, PaymentAccount, User } from '../db/entities';
 import type { PageWindow } from '../graphql/pagination';
 import { decideScope, isUnrestricted, NO_ROWS, RelationshipFacts, RowScope } from '../policy/scope';
+import { executionTimeout } from '../request/deadline';
 import { relationshipColumns, scopeFilter, ScopedEntity } from './scope-sql';
 import { SubjectCache } from './subjects';
 
@@ -43,8 +44,15 @@ export interface OrdersKey {
  * execution (`useScope`). It lives here, not on the context, because Apollo hands plugins and
  * resolvers a shallow copy of the context, and the loaders are what they all share.
  */
-export function createLoaders(ds: DataSource) {
-  const repo = <T extends object>(e: new () => T) => ds.getRepository(e);
+export function createLoaders(ds: DataSource, abandoned: () => boolean = () => false) {
+  /** Every statement starts here: none for a request given up at its deadline (src/request/deadline.ts). */
+  const live = (): void => {
+    if (abandoned()) throw executionTimeout();
+  };
+  const repo = <T extends object>(e: new () => T) => {
+    live();
+    return ds.getRepository(e);
+  };
   let current: RowScope = NO_ROWS;
   const scopeOf = () => current;
   /** Adds the request's scope filter to a query over `entity` under `alias`. */
@@ -179,6 +187,8 @@ export function createLoaders(ds: DataSource) {
     orderById, deviceById, itemsByOrder, ordersByUser, subjects,
     /** The request's row scope. */
     scope: scopeOf,
+    /** Throws EXECUTION_TIMEOUT if the request was given up (for reads that do not go through these loaders). */
+    live,
     /** Sets the request's row scope, once its purpose is decided and before any row is read. */
     useScope: (scope: RowScope): void => {
       current = scope;

@@ -8,6 +8,7 @@ import type { Loaders } from './index';
  * user loader with their subjects' facts, so that nested fields and enforcement reuse them.
  */
 export async function loadUserPage(ds: DataSource, loaders: Loaders, w: PageWindow): Promise<User[]> {
+  loaders.live();
   const qb = ds.getRepository(User).createQueryBuilder('u');
   if (w.afterId !== null) qb.andWhere('u.id > :afterId', { afterId: w.afterId });
   if (w.beforeId !== null) qb.andWhere('u.id < :beforeId', { beforeId: w.beforeId });

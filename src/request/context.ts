@@ -15,6 +15,9 @@ import type { ChainVerifications } from '../review/verification';
  */
 export class RequestState {
   #disclosure: Disclosure | null = null;
+  /** running → committing (the audit commit started: the response will leave) or abandoned (it never will). */
+  #progress: 'running' | 'committing' | 'abandoned' = 'running';
+  #operation: 'query' | 'mutation' | 'subscription' | null = null;
 
   constructor(
     /** The request id: `X-Request-Id`, and what its audit records carry. */
@@ -28,6 +31,38 @@ export class RequestState {
   /** The disclosure of the accepted purpose; null before, and for operations that declare none. */
   get disclosure(): Disclosure | null {
     return this.#disclosure;
+  }
+
+  /** The operation's type, once Apollo has resolved it (src/request/deadline.ts). */
+  get operation(): 'query' | 'mutation' | 'subscription' | null {
+    return this.#operation;
+  }
+
+  set operation(type: 'query' | 'mutation' | 'subscription' | null) {
+    this.#operation = type;
+  }
+
+  /** Given up at its deadline: its response will never be sent. */
+  get abandoned(): boolean {
+    return this.#progress === 'abandoned';
+  }
+
+  /**
+   * At the deadline: give the request up, unless its audit commit has started (its response is
+   * about to leave) or it is a mutation (its writes would land after the client was told it
+   * failed). True if given up.
+   */
+  abandon(): boolean {
+    if (this.#progress !== 'running' || this.#operation === 'mutation' || this.#operation === 'subscription') return false;
+    this.#progress = 'abandoned';
+    return true;
+  }
+
+  /** Before the audit commit: false if the request was given up (no response leaves, so there is nothing to audit). */
+  beginCommit(): boolean {
+    if (this.#progress === 'abandoned') return false;
+    this.#progress = 'committing';
+    return true;
   }
 
   /** Once, when the request's purpose is accepted (enforcement/plugin.ts); a second declaration is a bug. */

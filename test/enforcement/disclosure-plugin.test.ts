@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import type { Disclosure } from '../../src/enforcement/disclosure';
 import { DisclosureCommit, disclosurePlugin } from '../../src/enforcement/plugin';
-import type { GatewayContext } from '../../src/request/context';
+import { GatewayContext, RequestState } from '../../src/request/context';
 
 /**
  * The disclosure plugin's two ways of being fail-closed (the gateway's HTTP path is tested over
@@ -14,7 +14,14 @@ const resolvers = { Query: { phone: () => '13800000001' } };
 
 /** Just what the plugin touches of a Disclosure (the commit under test never reads its records). */
 function fakeDisclosure(): Disclosure {
-  return { close: () => undefined, denials: [], summary: () => ({ allowed: 1, masked: 0, denied: 0 }), explain: null } as unknown as Disclosure;
+  return { requestId: 'r-1', close: () => undefined, denials: [], summary: () => ({ allowed: 1, masked: 0, denied: 0 }), explain: null } as unknown as Disclosure;
+}
+
+/** The request's state as the gateway's handler makes it, with the fake disclosure declared. */
+function requestState(): RequestState {
+  const request = new RequestState('r-1', new Date(), new Map());
+  request.declare(fakeDisclosure());
+  return request;
 }
 
 function deferred() {
@@ -23,11 +30,11 @@ function deferred() {
   return { promise, ...settle };
 }
 
-async function run(commit: DisclosureCommit, extra: Partial<GatewayContext> = {}) {
+async function run(commit: DisclosureCommit, extra: Partial<GatewayContext> = {}, request = requestState()) {
   const server = new ApolloServer<GatewayContext>({ typeDefs, resolvers, plugins: [disclosurePlugin(commit)] });
   await server.start();
   try {
-    const contextValue = { request: { disclosure: fakeDisclosure() }, ...extra } as unknown as GatewayContext;
+    const contextValue = { request, ...extra } as unknown as GatewayContext;
     return await server.executeOperation({ query: '{ phone }' }, { contextValue });
   } finally {
     await server.stop();
@@ -65,4 +72,14 @@ test('with a handler holding the response: the commit is handed over at once, an
   expect(r.body.kind === 'single' && r.body.singleResult.data).toEqual({ phone: '13800000001' });
   commit.reject(new Error('connection lost'));
   await expect(held).resolves.toBe(false);
+});
+
+test('a request given up at its deadline (src/request/deadline.ts): no commit is started or handed over', async () => {
+  let commits = 0;
+  let held: Promise<boolean> | null = null;
+  const request = requestState();
+  request.operation = 'query';
+  expect(request.abandon()).toBe(true);
+  await run(async () => void commits++, { holdResponseFor: (c) => void (held = c) }, request);
+  expect([commits, held]).toEqual([0, null]);
 });
