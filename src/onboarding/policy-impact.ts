@@ -3,7 +3,8 @@ import { toDbTime } from '../audit/columns';
 import type { AuditReads } from '../audit';
 import { now } from '../clock';
 import { scopeFilter, ScopedEntity } from '../loaders/scope-sql';
-import { Category, CompiledPolicy, decideField, resolvePurpose, rowScope, Scope, SubjectFacts } from '../policy';
+import { caseValidFor, Category, CompiledPolicy, decideField, resolvePurpose, rowScope, Scope, SubjectFacts } from '../policy';
+import { caseLookup } from '../relationships/cases';
 import { CellOutcome, compareOutcomes } from './policy-diff';
 
 /** The facts an audit record keeps about one decision: enough to decide it again under another policy. */
@@ -120,8 +121,11 @@ async function refusedByScope(ds: DataSource, lo: number, hi: number, group: { c
   return ((await ds.query(query, values)) as { id: number | string }[]).map((r) => String(r.id));
 }
 
+/** Whether a request declaring this case reference for this purpose would be let in now (run time: CASE_UNKNOWN otherwise). */
+type CaseValid = (caseRef: string | null, purpose: string) => Promise<boolean>;
+
 /** The disclosures of one page that the new scopes refuse, by record id. */
-async function pageRefusedByScope(ds: DataSource, rows: readonly Row[], scopes: ReadonlyMap<string, Scope>, providers: ReadonlyMap<string, readonly string[]>): Promise<ReadonlySet<string>> {
+async function pageRefusedByScope(ds: DataSource, rows: readonly Row[], scopes: ReadonlyMap<string, Scope>, providers: ReadonlyMap<string, readonly string[]>, caseValid: CaseValid): Promise<ReadonlySet<string>> {
   const groups = new Map<string, { clientId: string; providers: readonly string[]; purpose: string; caseRef: string | null; scope: Scope }>();
   for (const r of rows) {
     const scope = scopes.get(r.purpose);
@@ -133,7 +137,15 @@ async function pageRefusedByScope(ds: DataSource, rows: readonly Row[], scopes: 
   if (!groups.size) return refused;
   const lo = Number(rows[0].id) - 1;
   const hi = Number(rows[rows.length - 1].id);
-  for (const g of groups.values()) for (const id of await refusedByScope(ds, lo, hi, g, g.scope)) refused.add(id);
+  for (const g of groups.values()) {
+    if (g.scope === 'case' && !(await caseValid(g.caseRef, g.purpose))) {
+      // A case closed, expired or unregistered now: at run time the whole request is refused
+      // (CASE_UNKNOWN), so every disclosure made under it would be.
+      for (const r of rows) if (r.decision !== 'DENY' && r.client_id === g.clientId && r.purpose === g.purpose && r.case_ref === g.caseRef) refused.add(String(r.id));
+      continue;
+    }
+    for (const id of await refusedByScope(ds, lo, hi, g, g.scope)) refused.add(id);
+  }
   return refused;
 }
 
@@ -142,7 +154,9 @@ async function pageRefusedByScope(ds: DataSource, rows: readonly Row[], scopes: 
  * one pass over the window in keyset pages by id, so memory holds one page and one counter
  * per client and category whatever the window's size. A disclosure of a purpose in
  * `options.scopes` whose row the new scope refuses is denied (OUT_OF_SCOPE, SPEC §11), judged
- * from today's relationship facts, not those at the time of the disclosure.
+ * from today's relationship facts, not those at the time of the disclosure; under the `case`
+ * scope, so is every disclosure made under a case that a request could not declare at the
+ * window's end (closed, expired, unregistered, or not for that purpose).
  */
 export async function replayAudit(audit: AuditReads, ds: DataSource, policy: CompiledPolicy, options: ReplayOptions): Promise<PolicyImpact> {
   const until = options.until ?? now();
@@ -159,6 +173,15 @@ export async function replayAudit(audit: AuditReads, ds: DataSource, policy: Com
   const [{ first }] = (await ds.query('SELECT MIN(id) AS first FROM audit_events WHERE at >= ? AND at < ?', window)) as { first: number | string | null }[];
 
   const scopes = options.scopes ?? new Map<string, Scope>();
+  // Each case read once per replay, judged as a request declaring it would be at the window's end.
+  const lookup = caseLookup(ds);
+  const cases = new Map<string, ReturnType<typeof lookup>>();
+  const caseValid: CaseValid = async (caseRef, purpose) => {
+    if (caseRef === null) return false;
+    let found = cases.get(caseRef);
+    if (!found) cases.set(caseRef, (found = lookup(caseRef)));
+    return caseValidFor(await found, purpose, until);
+  };
   const providers = new Map((options.clients ?? []).map((c) => [c.id, c.providers]));
   const memo = new Map<string, CellOutcome>();
   const counters = new Map<string, ImpactRow>();
@@ -169,7 +192,7 @@ export async function replayAudit(audit: AuditReads, ds: DataSource, policy: Com
       `SELECT id, client_id, purpose, case_ref, category, decision, mask, reason FROM audit_events WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ${pageSize}`,
       [last, ...window],
     )) as Row[];
-    const refused = scopes.size && rows.length ? await pageRefusedByScope(ds, rows, scopes, providers) : null;
+    const refused = scopes.size && rows.length ? await pageRefusedByScope(ds, rows, scopes, providers, caseValid) : null;
     for (const r of rows) {
       const key = `${r.purpose}\u0000${r.category}\u0000${r.reason}`;
       let next = memo.get(key);

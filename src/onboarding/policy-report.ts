@@ -139,7 +139,7 @@ function impactSection(days: number, impact: PolicyImpact): string[] {
   if (scoped) {
     out.push(
       `Disclosures of ${impact.scopes.map((s) => `${code(s.purpose)} (now ${code(s.scope)})`).join(', ')} are judged against the new scope ` +
-        'from **today\'s relationship facts** (order channels, the clients\' registered payment providers, app authorisations not revoked, the subjects of each record\'s legal case), ' +
+        'from **today\'s relationship facts** (order channels, the clients\' registered payment providers, app authorisations not revoked, the subjects of each record\'s legal case, and whether that case is still open, unexpired and for the purpose), ' +
         'not those at the time of each disclosure: a relationship that has ended since counts as absent, one begun since as present. ' +
         `${count(impact.outOfScope, 'disclosure')} would have been refused as out of scope (OUT_OF_SCOPE).`,
       '',

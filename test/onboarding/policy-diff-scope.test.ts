@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createAudit, createProjection } from '../../src/audit';
 import { policyDiffProgram } from '../../src/cli/policy-diff';
 import { fixedClock, useClock } from '../../src/clock';
-import { AppAuthorization } from '../../src/db/entities';
+import { AppAuthorization, LegalCase } from '../../src/db/entities';
 import { Disclosure, FieldRecord } from '../../src/enforcement/disclosure';
 import { diffPolicies } from '../../src/onboarding/policy-diff';
 import { replayAudit } from '../../src/onboarding/policy-impact';
@@ -217,6 +217,31 @@ describe('--impact of a narrowing scope', () => {
     // A client registered for another provider today sees other rows: pay-alipay registered for bank cards too.
     const wider = await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes, clients: [{ id: 'pay-alipay', providers: ['ALIPAY', 'BANK_CARD'] }] });
     expect(wider.rows.find((r) => r.clientId === 'pay-alipay' && r.category === 'financial.card')).toBeUndefined();
+  });
+
+  it('reads the case as it is now: a case closed or expired since, or no longer for the purpose, refuses every disclosure made under it', async () => {
+    const after = compilePolicy(loadPolicy(CURRENT));
+    const before = compilePolicy(parsePolicy(preScope, 'pre-scope.yaml', { requireScopes: false }));
+    const scopes = new Map(diffPolicies(before, after).scopes.map((c) => [c.purpose, c.new]));
+    const legal = async () => (await replayAudit(createProjection(store.ds), store.ds, after, { days: 30, scopes })).rows.find((r) => r.clientId === 'legal-desk');
+    // Open: Lily (not named) and the unregistered case are refused; Alice, named in the case, is not.
+    expect(await legal()).toMatchObject({ records: 3, outOfScope: 2 });
+    const repo = store.ds.getRepository(LegalCase);
+    const original = (await repo.findOneByOrFail({ caseRef: 'GA-2026-0117' }));
+    const changes: [string, Partial<LegalCase>][] = [
+      ['closed', { closedAt: ago(2) }],
+      ['expired', { expiresAt: ago(1) }],
+      ['for other purposes', { purposes: ['legal.state-security'] }],
+    ];
+    for (const [what, change] of changes) {
+      await repo.update({ caseRef: 'GA-2026-0117' }, change);
+      try {
+        expect([what, await legal()]).toEqual([what, expect.objectContaining({ records: 3, outOfScope: 3 })]);
+      } finally {
+        await repo.update({ caseRef: 'GA-2026-0117' }, { closedAt: original.closedAt, expiresAt: original.expiresAt, purposes: original.purposes });
+      }
+    }
+    expect(await legal()).toMatchObject({ records: 3, outOfScope: 2 });
   });
 
   it('any page size gives the same counts (each page judged on its own id range)', async () => {
