@@ -52,19 +52,27 @@ export const ACTIVITY_SQL = {
                 WHERE client_id = ? AND hour >= ? AND hour < ? GROUP BY category, decision`,
   denialReasons: `SELECT reason, SUM(n) AS n FROM audit_activity_hours
                    WHERE client_id = ? AND hour >= ? AND hour < ? AND decision = 'DENY' GROUP BY reason`,
+  /** Several clients at once, each read by its primary key range: `?` per client id in the IN list. */
+  totals: (clients: number) => `SELECT client_id, decision, SUM(n) AS n FROM audit_activity_hours
+            WHERE client_id IN (${Array(clients).fill('?').join(', ')}) AND hour >= ? AND hour < ? GROUP BY client_id, decision`,
 };
 
 type Row = Record<string, unknown>;
 
-interface Reads {
-  series: Row[];
-  categories: Row[];
-  reasons: Row[];
-  /** Records not yet counted, grouped as the counts are: (client, hour, decision, category, reason). */
-  tail: Row[];
+/**
+ * What one read adds up: statements over audit_activity_hours, and the filter (with its
+ * parameters) that picks each chain's records not yet counted, grouped as the counts are
+ * (client, hour, decision, category, reason).
+ */
+interface ReadPlan {
+  statements: Record<string, { sql: string; params: unknown[] }>;
+  tail: { filter: string; params: unknown[] };
 }
 
-const TAIL = ' AND client_id = ? AND at >= ? AND at < ?';
+interface Reads {
+  rows: Record<string, Row[]>;
+  tail: Row[];
+}
 
 function tailRanges(chains: Row[]): { chainId: string; from: number; to: number }[] {
   return chains
@@ -73,19 +81,18 @@ function tailRanges(chains: Row[]): { chainId: string; from: number; to: number 
 }
 
 /** Every read in one consistent snapshot, so that a count committed meanwhile is neither missed nor added twice. */
-async function readMysql(ds: DataSource, params: unknown[]): Promise<Reads> {
+async function readMysql(ds: DataSource, plan: ReadPlan): Promise<Reads> {
   const qr = ds.createQueryRunner('master');
   try {
     await qr.connect();
     await qr.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     try {
       const chains: Row[] = await qr.query(ACTIVITY_SQL.chains);
-      const series: Row[] = await qr.query(ACTIVITY_SQL.series, params);
-      const categories: Row[] = await qr.query(ACTIVITY_SQL.categories, params);
-      const reasons: Row[] = await qr.query(ACTIVITY_SQL.denialReasons, params);
+      const rows: Record<string, Row[]> = {};
+      for (const [name, { sql, params }] of Object.entries(plan.statements)) rows[name] = await qr.query(sql, params);
       const tail: Row[] = [];
-      for (const c of tailRanges(chains)) tail.push(...(await qr.query(chainGroupsSql(ds, TAIL), [c.chainId, c.from, c.to, ...params])));
-      return { series, categories, reasons, tail };
+      for (const c of tailRanges(chains)) tail.push(...(await qr.query(chainGroupsSql(ds, plan.tail.filter), [c.chainId, c.from, c.to, ...plan.tail.params])));
+      return { rows, tail };
     } finally {
       await qr.query('COMMIT').catch(() => undefined);
     }
@@ -94,18 +101,33 @@ async function readMysql(ds: DataSource, params: unknown[]): Promise<Reads> {
   }
 }
 
-function readSqlite(ds: DataSource, params: unknown[]): Reads {
+function readSqlite(ds: DataSource, plan: ReadPlan): Reads {
   const db = sqliteConnection(ds);
   const read = () => {
     const all = (sql: string, p: unknown[] = []) => db.prepare(sql).all(...p) as Row[];
     const chains = all(ACTIVITY_SQL.chains);
     const tail: Row[] = [];
-    for (const c of tailRanges(chains)) tail.push(...all(chainGroupsSql(ds, TAIL), [c.chainId, c.from, c.to, ...params]));
-    return { series: all(ACTIVITY_SQL.series, params), categories: all(ACTIVITY_SQL.categories, params), reasons: all(ACTIVITY_SQL.denialReasons, params), tail };
+    for (const c of tailRanges(chains)) tail.push(...all(chainGroupsSql(ds, plan.tail.filter), [c.chainId, c.from, c.to, ...plan.tail.params]));
+    const rows: Record<string, Row[]> = {};
+    for (const [name, { sql, params }] of Object.entries(plan.statements)) rows[name] = all(sql, params);
+    return { rows, tail };
   };
-  ds.logger.logQuery('client activity', params);
+  ds.logger.logQuery('client activity', plan.tail.params);
   // Inside a transaction already (the audit writer's, synchronously): the reads are consistent as they are.
   return db.inTransaction ? read() : db.transaction(read)();
+}
+
+/** The plan's reads, once every committed batch is in audit_events (read-your-writes). */
+async function readActivity(audit: AuditReads, ds: DataSource, plan: ReadPlan): Promise<Reads> {
+  await audit.settled();
+  return isMysql(ds) ? readMysql(ds, plan) : readSqlite(ds, plan);
+}
+
+/** A range widened to whole hours, as audit_activity_hours counts them. */
+function wholeHours(from: Date, to: Date): { start: number; end: number; params: string[] } {
+  const start = Math.floor(from.getTime() / HOUR) * HOUR;
+  const end = Math.ceil(to.getTime() / HOUR) * HOUR;
+  return { start, end, params: [toDbTime(new Date(start).toISOString()), toDbTime(new Date(end).toISOString())] };
 }
 
 function hourOf(value: unknown): number {
@@ -129,13 +151,14 @@ const zero = (): DecisionCounts => ({ allow: 0, mask: 0, deny: 0 });
  * function only merges those few groups. Nothing is paged through.
  */
 export async function clientActivity(audit: AuditReads, ds: DataSource, clientId: string, from: Date, to: Date, topReasons = 10): Promise<ClientActivity> {
-  const start = Math.floor(from.getTime() / HOUR) * HOUR;
-  const end = Math.ceil(to.getTime() / HOUR) * HOUR;
+  const { start, end, params: range } = wholeHours(from, to);
   const bucket = chooseBucket(new Date(start), new Date(end));
   const unit = bucket === 'HOUR' ? HOUR : DAY;
-  const params = [clientId, toDbTime(new Date(start).toISOString()), toDbTime(new Date(end).toISOString())];
-  await audit.settled(); // every committed batch is in audit_events (read-your-writes)
-  const reads = isMysql(ds) ? await readMysql(ds, params) : readSqlite(ds, params);
+  const params = [clientId, ...range];
+  const reads = await readActivity(audit, ds, {
+    statements: { series: { sql: ACTIVITY_SQL.series, params }, categories: { sql: ACTIVITY_SQL.categories, params }, reasons: { sql: ACTIVITY_SQL.denialReasons, params } },
+    tail: { filter: ' AND client_id = ? AND at >= ? AND at < ?', params },
+  });
 
   const byStart = new Map<number, DecisionCounts>();
   for (let t = Math.floor(start / unit) * unit; t < end; t += unit) byStart.set(t, zero());
@@ -148,12 +171,12 @@ export async function clientActivity(audit: AuditReads, ds: DataSource, clientId
   };
   const byReason = new Map<string, number>();
 
-  for (const r of reads.series) {
+  for (const r of reads.rows.series) {
     const counts = inBucket(hourOf(r.hour));
     if (counts) add(counts, r.decision, Number(r.n));
   }
-  for (const r of reads.categories) add(category(r.category), r.decision, Number(r.n));
-  for (const r of reads.reasons) byReason.set(String(r.reason), (byReason.get(String(r.reason)) ?? 0) + Number(r.n));
+  for (const r of reads.rows.categories) add(category(r.category), r.decision, Number(r.n));
+  for (const r of reads.rows.reasons) byReason.set(String(r.reason), (byReason.get(String(r.reason)) ?? 0) + Number(r.n));
   for (const r of reads.tail) {
     const n = Number(r.n);
     const counts = inBucket(hourOf(r.hour));
@@ -177,4 +200,34 @@ export async function clientActivity(audit: AuditReads, ds: DataSource, clientId
       .slice(0, Math.max(1, Math.floor(topReasons))),
     outOfScope: byReason.get(OUT_OF_SCOPE) ?? 0,
   };
+}
+
+/** One client's field decisions over a range (decisionTotals). */
+export interface ClientDecisionTotals extends DecisionCounts {
+  clientId: string;
+}
+
+/**
+ * These clients' field decisions over [from, to), widened to whole hours, in one read (the same
+ * counts as clientActivity's, added up per client): the clients with any, the most decisions
+ * first, then by id. What the console's Clients view opens on (the busiest client).
+ */
+export async function decisionTotals(audit: AuditReads, ds: DataSource, clientIds: readonly string[], from: Date, to: Date): Promise<ClientDecisionTotals[]> {
+  if (!clientIds.length) return [];
+  const { params } = wholeHours(from, to);
+  const reads = await readActivity(audit, ds, {
+    statements: { totals: { sql: ACTIVITY_SQL.totals(clientIds.length), params: [...clientIds, ...params] } },
+    tail: { filter: ' AND at >= ? AND at < ?', params },
+  });
+  const byClient = new Map<string, DecisionCounts>(clientIds.map((id) => [id, zero()]));
+  for (const r of [...reads.rows.totals, ...reads.tail]) {
+    const id = String(r.client_id);
+    if (!byClient.has(id)) continue; // the uncounted records of clients not asked about
+    add(byClient.get(id)!, r.decision, Number(r.n));
+  }
+  const total = (c: DecisionCounts) => c.allow + c.mask + c.deny;
+  return [...byClient]
+    .map(([clientId, counts]) => ({ clientId, ...counts }))
+    .filter((c) => total(c) > 0)
+    .sort((a, b) => total(b) - total(a) || (a.clientId < b.clientId ? -1 : 1));
 }

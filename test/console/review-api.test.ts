@@ -19,10 +19,13 @@ beforeAll(async () => {
 });
 afterAll(async () => { await gw?.close(); });
 
+type Counts = { allow: number; mask: number; deny: number };
+
 const CALLS: [string, string][] = [
   ['consoleSession', '{ consoleSession { clientId } }'],
   ['consoleClients', '{ consoleClients { id } }'],
   ['clientActivity', '{ clientActivity(clientId: "mall-app", from: "2026-11-24", to: "2026-11-26") { bucket } }'],
+  ['clientDecisionTotals', '{ clientDecisionTotals(from: "2026-11-24", to: "2026-11-26") { clientId } }'],
   ['auditChainStatus', '{ auditChainStatus { chainId } }'],
   ['chainVerification', '{ chainVerification(id: "x") { id } }'],
   ['subjectReview', '{ subjectReview(subjectId: 1) { exists } }'],
@@ -63,7 +66,6 @@ describe('who may ask', () => {
 });
 
 describe('clientActivity', () => {
-  type Counts = { allow: number; mask: number; deny: number };
   const key = (d: string) => d.toLowerCase() as keyof Counts;
 
   it.each(['mall-app', 'pay-alipay', 'analytics-sdk', 'account-service', 'legal-desk'])('equals the records it summarises for %s, per hour, per category and per denial reason', async (clientId) => {
@@ -142,11 +144,56 @@ describe('clientActivity', () => {
     const plan = async (q: string, p: unknown[]) => usingMysql
       ? (await gw.store.ds.query(`EXPLAIN ${q}`, p)).map((r: { type: string; key: string }) => `${r.type} ${r.key}`).join(' | ')
       : (await gw.store.ds.query(`EXPLAIN QUERY PLAN ${q}`, p)).map((r: { detail: string }) => r.detail).join(' | ');
-    for (const q of [ACTIVITY_SQL.series, ACTIVITY_SQL.categories, ACTIVITY_SQL.denialReasons]) {
-      expect(await plan(q, params)).toMatch(usingMysql ? /^range PRIMARY$/ : /SEARCH audit_activity_hours USING (PRIMARY KEY|INDEX sqlite_autoindex_audit_activity_hours_1) \(client_id=\? AND hour>\? AND hour<\?\)/);
+    for (const [q, p] of [[ACTIVITY_SQL.series, params], [ACTIVITY_SQL.categories, params], [ACTIVITY_SQL.denialReasons, params], [ACTIVITY_SQL.totals(3), ['mall-app', 'docs-app', 'risk-engine', ...params.slice(1)]]] as const) {
+      expect(await plan(q, [...p])).toMatch(usingMysql ? /^range PRIMARY$/ : /SEARCH audit_activity_hours USING (PRIMARY KEY|INDEX sqlite_autoindex_audit_activity_hours_1) \(client_id=\? AND hour>\? AND hour<\?\)/);
     }
     const tail = chainGroupsSql(gw.store.ds, ' AND client_id = ? AND at >= ? AND at < ?');
     expect(await plan(tail, ['c', 10, 20, ...params])).toMatch(usingMysql ? /^range uq_audit_events_chain_seq$/ : /SEARCH audit_events USING INDEX uq_audit_events_chain_seq \(chain_id=\? AND seq>\? AND seq<\?\)/);
+  });
+});
+
+describe('clientDecisionTotals', () => {
+  const ACTIVITY_TOTAL = `query($c: ID!, $from: String!, $to: String!) { clientActivity(clientId: $c, from: $from, to: $to) { buckets { allow mask deny } } }`;
+  const totalsOf = async (from: string, to: string) =>
+    (await review(gw, `query($from: String!, $to: String!) { clientDecisionTotals(from: $from, to: $to) { clientId allow mask deny } }`, { from, to })).clientDecisionTotals as (Counts & { clientId: string })[];
+
+  it('equals each registered client\'s clientActivity added up, the busiest first, clients without decisions left out', async () => {
+    const from = '2026-11-20T00:00:00Z';
+    const to = '2026-11-26T00:00:00Z';
+    const totals = await totalsOf(from, to);
+    expect(totals.length).toBeGreaterThan(2);
+    const clients: { id: string }[] = (await review(gw, '{ consoleClients { id } }')).consoleClients;
+    const expected: (Counts & { clientId: string })[] = [];
+    for (const { id } of clients) {
+      const { clientActivity: a } = await review(gw, ACTIVITY_TOTAL, { c: id, from, to });
+      const sum = (k: keyof Counts) => a.buckets.reduce((n: number, b: Counts) => n + b[k], 0);
+      if (sum('allow') + sum('mask') + sum('deny') > 0) expected.push({ clientId: id, allow: sum('allow'), mask: sum('mask'), deny: sum('deny') });
+    }
+    const total = (c: Counts) => c.allow + c.mask + c.deny;
+    expected.sort((a, b) => total(b) - total(a) || (a.clientId < b.clientId ? -1 : 1));
+    expect(totals).toEqual(expected);
+    // And record by record: every client's total is its number of audit records in the range.
+    for (const t of totals) expect([t.clientId, total(t)]).toEqual([t.clientId, (await allEvents(gw, { clientId: t.clientId })).length]);
+  });
+
+  it('counts records not yet in the hourly table as well as those that are, each once', async () => {
+    const from = '2026-11-20T00:00:00Z';
+    const to = '2026-11-26T00:00:00Z';
+    const before = await totalsOf(from, to);
+    await gw.gql(KEYS.mall, `{ order(id: 1) { recipientName recipientPhone } }`, { purpose: 'service.after-sales' });
+    const after = await totalsOf(from, to);
+    const mall = (list: (Counts & { clientId: string })[]) => list.find((c) => c.clientId === 'mall-app')!;
+    expect(mall(after).allow + mall(after).mask + mall(after).deny).toBe(mall(before).allow + mall(before).mask + mall(before).deny + 2);
+    while ((await rollUpActivity(gw.store.ds, gw.gateway.audit.projection)) > 0);
+    expect(await totalsOf(from, to)).toEqual(after);
+  });
+
+  it('an empty range gives no client; a bad range is refused like clientActivity\'s', async () => {
+    expect(await totalsOf('2020-01-01T00:00:00Z', '2020-01-02T00:00:00Z')).toEqual([]);
+    for (const [args, argument] of [['from: "yesterday", to: "2026-11-26"', 'from'], ['from: "2026-11-26", to: "2026-11-20"', 'from'], ['from: "2025-01-01", to: "2026-11-26"', 'to']] as const) {
+      const r = await gw.gql(KEYS.security, `{ clientDecisionTotals(${args}) { clientId } }`, { purpose: 'audit.review' });
+      expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+    }
   });
 });
 

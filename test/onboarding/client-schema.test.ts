@@ -160,7 +160,7 @@ it.each([
 });
 
 describe("a reader's schema leaves out what only auditors may call", () => {
-  const AUDITOR_FIELDS = ['auditEvents', 'disclosureReport', 'consoleSession', 'consoleClients', 'clientActivity', 'auditChainStatus', 'startChainVerification', 'chainVerification', 'subjectReview', 'createRecordsDownload', 'registerCase', 'closeCase', 'legalCases'];
+  const AUDITOR_FIELDS = ['auditEvents', 'disclosureReport', 'consoleSession', 'consoleClients', 'clientActivity', 'clientDecisionTotals', 'auditChainStatus', 'startChainVerification', 'chainVerification', 'subjectReview', 'createRecordsDownload', 'registerCase', 'closeCase', 'legalCases'];
   const field = (name: string) => new RegExp(`^  ${name}[(:]`, 'm');
 
   it('pay-alipay sees none of the auditor-only root fields, nor the types only they return', async () => {

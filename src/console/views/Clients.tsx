@@ -3,7 +3,7 @@ import { gql } from '../api';
 import { DecisionChart } from '../components/DecisionChart';
 import { Empty, ErrorBox, Section } from '../components/common';
 import { count, fromInputTime, toInputTime, utc } from '../format';
-import { ConsoleClientActivityDocument, ConsoleClientActivityQuery, ConsoleClientFragment as ConsoleClient, DecisionTotalsFragment, DecisionTotalsFragmentDocument, Operation } from '../generated/api';
+import { ConsoleClientActivityDocument, ConsoleClientActivityQuery, ConsoleClientFragment as ConsoleClient, ConsoleDecisionTotalsDocument } from '../generated/api';
 import { navigate, readUrl, UrlParams } from '../url-state';
 
 const HOUR = 3_600_000;
@@ -24,35 +24,14 @@ function rangeOf(params: UrlParams, serverNow: number): { from: string; to: stri
   return { from: new Date(to - r.span).toISOString(), to: new Date(to).toISOString() };
 }
 
-/** Aliases per request when counting every client's decisions: under the gateway's alias limit (QUERY_MAX_ALIASES, 15 by default). */
-const TOTALS_PER_REQUEST = 10;
-
 /**
- * `count` clients' field decisions over [from, to), in one request: one aliased `clientActivity`
- * per client (`c0`, `c1`…), each reading the DecisionTotals fragment of operations.graphql (its
- * per-category counts; their sum is every decision). Built here because the aliases vary.
- */
-function decisionTotalsQuery(count: number): Operation<Record<string, DecisionTotalsFragment>, Record<string, string>> {
-  const vars = Array.from({ length: count }, (_, i) => `$c${i}: ID!`).join(', ');
-  const fields = Array.from({ length: count }, (_, i) => `c${i}: clientActivity(clientId: $c${i}, from: $from, to: $to) { ...DecisionTotals }`).join('\n  ');
-  return `query ConsoleDecisionTotals($from: String!, $to: String!, ${vars}) {\n  ${fields}\n}\n${DecisionTotalsFragmentDocument}`;
-}
-
-/**
- * The client with the most field decisions (ALLOW + MASK + DENY) in [from, to), or null when no
- * client has any: one aliased clientActivity per client, in one request (two past ten clients).
- * Ties go to the first client in the registry's order.
+ * The registered client with the most field decisions (ALLOW + MASK + DENY) in [from, to), or
+ * null when none has any: one `clientDecisionTotals` (one aggregation in the gateway, whatever
+ * the number of clients). Ties go to the first client in the registry's order.
  */
 async function busiestClient(ids: string[], range: { from: string; to: string }): Promise<{ clientId: string; total: number } | null> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += TOTALS_PER_REQUEST) chunks.push(ids.slice(i, i + TOTALS_PER_REQUEST));
-  const answers = await Promise.all(chunks.map((chunk) => gql(decisionTotalsQuery(chunk.length), {
-    ...range, ...Object.fromEntries(chunk.map((id, i) => [`c${i}`, id])),
-  })));
-  const totals = new Map<string, number>();
-  for (const answer of answers) {
-    for (const a of Object.values(answer)) totals.set(a.clientId, a.categories.reduce((n, c) => n + c.allow + c.mask + c.deny, 0));
-  }
+  const { clientDecisionTotals } = await gql(ConsoleDecisionTotalsDocument, range);
+  const totals = new Map(clientDecisionTotals.map((c) => [c.clientId, c.allow + c.mask + c.deny]));
   let best: { clientId: string; total: number } | null = null;
   for (const id of ids) {
     const total = totals.get(id) ?? 0;

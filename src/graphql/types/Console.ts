@@ -133,6 +133,12 @@ export class ClientActivity {
   outOfScope!: number;
 }
 
+@ObjectType({ description: 'One client\'s field decisions over a time range (clientDecisionTotals).' })
+export class ClientDecisionTotals extends DecisionCounts {
+  @Field(() => ID)
+  clientId!: string;
+}
+
 @ObjectType({ description: 'One audit hash chain: its length, head and last verification.' })
 export class AuditChainStatus {
   @Field(() => ID)
