@@ -32,12 +32,22 @@ export const HOUR_SQL = { mysql: `DATE_FORMAT(at, '%Y-%m-%d %H:00:00')`, sqlite:
 
 const COLUMNS = '(chain_id, client_id, hour, decision, category, reason, n)';
 
+/**
+ * One chain's records in a seq range (exclusive, inclusive], grouped as audit_activity_hours
+ * counts them, with `hour` the dialect's hour bucket: what the counting statement inserts (with
+ * the chain id, its first column) and what reads add for the records not yet counted (without).
+ */
+function groupedRecordsSql(hour: string, withChain: boolean, extra = ''): string {
+  const keys = `${withChain ? 'chain_id, ' : ''}client_id, hour, decision, category, reason`;
+  return `SELECT ${withChain ? 'chain_id, ' : ''}client_id, ${hour} AS hour, decision, category, reason, COUNT(*) AS n
+  FROM audit_events
+ WHERE chain_id = ? AND seq > ? AND seq <= ?${extra}
+ GROUP BY ${keys}`;
+}
+
 /** The counting statement in a dialect: its hour bucket and its upsert clause. */
 const countSql = (hour: string, upsert: string) => `INSERT INTO audit_activity_hours ${COLUMNS}
-SELECT chain_id, client_id, ${hour} AS hour, decision, category, reason, COUNT(*)
-  FROM audit_events
- WHERE chain_id = ? AND seq > ? AND seq <= ?
- GROUP BY chain_id, client_id, hour, decision, category, reason
+${groupedRecordsSql(hour, true)}
 ${upsert}`;
 
 /** SQLite: the transaction is the only writer. */
@@ -66,12 +76,9 @@ function hourSql(ds: DataSource): string {
   return isMysql(ds) ? HOUR_SQL.mysql : HOUR_SQL.sqlite;
 }
 
-/** The grouped records of one chain's seq range (exclusive, inclusive]. */
+/** The grouped records of one chain's seq range (exclusive, inclusive], not yet counted: `extra` narrows them (client, time). */
 export function chainGroupsSql(ds: DataSource, extra = ''): string {
-  return `SELECT client_id, ${hourSql(ds)} AS hour, decision, category, reason, COUNT(*) AS n
-            FROM audit_events
-           WHERE chain_id = ? AND seq > ? AND seq <= ?${extra}
-           GROUP BY client_id, hour, decision, category, reason`;
+  return groupedRecordsSql(hourSql(ds), false, extra);
 }
 
 export interface RollupOptions {
