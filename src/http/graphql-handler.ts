@@ -13,7 +13,7 @@ import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
 import { Preflight, PreflightRequest, Rejection } from '../request/preflight';
-import { withinDeadline } from '../request/deadline';
+import { givenUp, withinDeadline } from '../request/deadline';
 import { sendError, sendJson } from '../request/respond';
 
 export interface GraphQLHandlerDeps {
@@ -93,8 +93,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     const context = gatewayContext({
       request,
       caller,
-      // Past the deadline, the next statement gives the request up (on SQLite, whose reads hold the event loop, the deadline's timer cannot fire before).
-      loaders: createLoaders(deps.ds, () => request.abandoned || (performance.now() > deadlineAt && request.abandon())),
+      loaders: createLoaders(deps.ds, givenUp(request, deadlineAt)),
       ds: deps.ds,
       ...deps.services,
       holdResponseFor: (c) => {
@@ -106,7 +105,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },
       context: async () => context,
     });
-    const result = await withinDeadline(execution, request, deps.executionTimeoutMs);
+    const result = await withinDeadline(execution, request, deadlineAt);
     if (result === null || request.abandoned) {
       // Given up: the execution runs out in the background (its loaders read nothing more), unanswered and unaudited.
       execution.catch(() => undefined);

@@ -17,17 +17,25 @@ export function executionTimeout(): Error {
   return gatewayError('EXECUTION_TIMEOUT', 'The operation did not finish in time; nothing of it was sent');
 }
 
-/** `work`'s outcome, or null if the request was given up at `ms` (request.abandon()). */
-export function withinDeadline<T>(work: Promise<T>, request: RequestState, ms: number): Promise<T | null> {
+/** `work`'s outcome, or null if the request was given up at `deadlineAt` (a performance.now() time; request.abandon()). */
+export function withinDeadline<T>(work: Promise<T>, request: RequestState, deadlineAt: number): Promise<T | null> {
   return new Promise<T | null>((resolve, reject) => {
     const timer = setTimeout(() => {
       if (request.abandon()) resolve(null);
-    }, ms);
+    }, Math.max(0, deadlineAt - performance.now()));
     work.then(
       (value) => { clearTimeout(timer); resolve(value); },
       (e) => { clearTimeout(timer); reject(e); },
     );
   });
+}
+
+/**
+ * For the request's loaders: whether it is given up, giving it up first if `deadlineAt` has
+ * passed (on SQLite, whose reads hold the event loop, withinDeadline's timer cannot fire before).
+ */
+export function givenUp(request: RequestState, deadlineAt: number): () => boolean {
+  return () => request.abandoned || (performance.now() > deadlineAt && request.abandon());
 }
 
 /** Tells the request what kind of operation it runs (a mutation is never abandoned), and runs none that was abandoned meanwhile. */

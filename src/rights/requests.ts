@@ -67,7 +67,7 @@ export interface RequestFilter {
 /** The most requests one call lists (a page: the next starts `after` the last one listed). */
 export const MAX_REQUESTS_PAGE = 500;
 
-/** A page of the list: at most `first` requests, those listed after the request `after` (its due date and id). */
+/** A page of the list: at most `first` requests (1 to MAX_REQUESTS_PAGE; the API checks it), those listed after the request `after` (its due date and id). */
 export interface RequestPage {
   readonly first: number;
   readonly after: Pick<SubjectRequest, 'id' | 'dueAt'> | null;
@@ -90,7 +90,7 @@ export async function listRequests(ds: DataSource, filter: RequestFilter, at: Da
   if (page.after) {
     qb.andWhere('(r.due_at > :afterDue OR (r.due_at = :afterDue AND r.id > :afterId))', { afterDue: toDbTime(new Date(page.after.dueAt).toISOString()), afterId: page.after.id });
   }
-  return qb.orderBy('r.due_at', 'ASC').addOrderBy('r.id', 'ASC').take(Math.min(Math.max(1, page.first), MAX_REQUESTS_PAGE)).getMany();
+  return qb.orderBy('r.due_at', 'ASC').addOrderBy('r.id', 'ASC').take(page.first).getMany();
 }
 
 /** One request by id, or null (a page's `after`). */

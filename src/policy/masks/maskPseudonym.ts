@@ -33,12 +33,17 @@ class HmacSha256 {
     const length = this.inner.write(message, BLOCK, 'utf8');
     // write() stops where the buffer ends (never inside a character): within 4 bytes of the end
     // the message may not have fit, and is done the ordinary way.
-    if (length > MESSAGE_MAX - 4) return createHmac('sha256', this.secret).update(message).digest('base64url');
+    if (length > MESSAGE_MAX - 4) return this.viaHmac(message);
     // 'buffer': the digest's bytes as a Buffer (crypto.hash takes digest()'s encodings).
     const innerDigest: unknown = hash('sha256', this.inner.subarray(0, BLOCK + length), 'buffer');
-    if (!Buffer.isBuffer(innerDigest)) return createHmac('sha256', this.secret).update(message).digest('base64url');
+    if (!Buffer.isBuffer(innerDigest)) return this.viaHmac(message);
     innerDigest.copy(this.outer, BLOCK);
     return hash('sha256', this.outer, 'base64url');
+  }
+
+  /** The same MAC the ordinary way (createHmac), for what the prepared buffers cannot take. */
+  private viaHmac(message: string): string {
+    return createHmac('sha256', this.secret).update(message).digest('base64url');
   }
 }
 
