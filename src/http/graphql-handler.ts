@@ -13,7 +13,7 @@ import { createLoaders } from '../loaders';
 import { log } from '../log';
 import { BodyTooLarge, readBody } from './body';
 import { Preflight, PreflightRequest, Rejection } from '../request/preflight';
-import { givenUp, withinDeadline } from '../request/deadline';
+import { withinDeadline } from '../request/deadline';
 import { sendError, sendJson } from '../request/respond';
 
 export interface GraphQLHandlerDeps {
@@ -85,7 +85,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const request = new RequestState(randomUUID(), now(), headers);
     const requestId = request.id;
-    const deadlineAt = performance.now() + deps.executionTimeoutMs;
+    request.expireAt(performance.now() + deps.executionTimeoutMs);
 
     // The audit commit of the response's records, once the disclosure plugin has started it:
     // the response is serialised meanwhile, and no byte of it is written before it is durable.
@@ -93,7 +93,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
     const context = gatewayContext({
       request,
       caller,
-      loaders: createLoaders(deps.ds, givenUp(request, deadlineAt)),
+      loaders: createLoaders(deps.ds, () => request.expired()),
       ds: deps.ds,
       ...deps.services,
       holdResponseFor: (c) => {
@@ -105,7 +105,7 @@ export function graphqlHandler(deps: GraphQLHandlerDeps) {
       httpGraphQLRequest: { method: req.method, headers: headerMap(req), search: url.search, body },
       context: async () => context,
     });
-    const result = await withinDeadline(execution, request, deadlineAt);
+    const result = await withinDeadline(execution, request);
     if (result === null || request.abandoned) {
       // Given up: the execution runs out in the background (its loaders read nothing more), unanswered and unaudited.
       execution.catch(() => undefined);

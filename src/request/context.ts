@@ -18,6 +18,8 @@ export class RequestState {
   /** running → committing (the audit commit started: the response will leave) or abandoned (it never will). */
   #progress: 'running' | 'committing' | 'abandoned' = 'running';
   #operation: 'query' | 'mutation' | 'subscription' | null = null;
+  /** When it is given up if still running (a performance.now() time; src/request/deadline.ts). */
+  #deadlineAt = Infinity;
 
   constructor(
     /** The request id: `X-Request-Id`, and what its audit records carry. */
@@ -47,6 +49,24 @@ export class RequestState {
     return this.#progress === 'abandoned';
   }
 
+  /** Sets the deadline (the HTTP handler, from EXECUTION_TIMEOUT_MS); without one a request never expires. */
+  expireAt(deadlineAt: number): void {
+    this.#deadlineAt = deadlineAt;
+  }
+
+  get deadlineAt(): number {
+    return this.#deadlineAt;
+  }
+
+  /**
+   * Whether the request is given up, giving it up first if its deadline has passed: read where it
+   * moves on (each statement of its loaders, its audit commit), since the deadline's timer can
+   * only fire while the event loop waits (on SQLite, whose reads hold the loop, it may not).
+   */
+  expired(): boolean {
+    return this.abandoned || (performance.now() > this.#deadlineAt && this.abandon());
+  }
+
   /**
    * At the deadline: give the request up, unless its audit commit has started (its response is
    * about to leave) or it is a mutation (its writes would land after the client was told it
@@ -58,9 +78,9 @@ export class RequestState {
     return true;
   }
 
-  /** Before the audit commit: false if the request was given up (no response leaves, so there is nothing to audit). */
+  /** Before the audit commit: false if the request was given up, or is now, past its deadline (no response leaves, so there is nothing to audit). */
   beginCommit(): boolean {
-    if (this.#progress === 'abandoned') return false;
+    if (this.expired()) return false;
     this.#progress = 'committing';
     return true;
   }

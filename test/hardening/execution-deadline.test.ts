@@ -10,13 +10,12 @@ import { auditRows } from './audit-rows';
  * once, no data, and nothing of it audited (nothing of it left); its loaders read nothing more. A
  * request whose audit commit has started, and a mutation, always run to their end.
  */
-const DEADLINE_MS = 50;
+const DEADLINE_MS = 250;
 /** Devices of user 1 inserted for the slow query: loading and deciding them takes far longer than the deadline on either store. */
-const DEVICES = 30_000;
-// The devices load (one statement, then 60 000 decisions) outlasts the deadline; the items of the
-// order are read one level later, so at least one statement starts past it (on SQLite, whose reads
-// hold the event loop, that is where the request is given up; on MariaDB the deadline's timer
-// fires during the devices' read already).
+const DEVICES = 40_000;
+// The devices load (one statement, then 80 000 decisions) outlasts the deadline on either store:
+// the request is caught past it by the timer while a read is awaited, at its next statement (the
+// order's items), or at the latest at its audit commit, whichever comes first.
 const SLOW = `query Slow @purpose(name: "security.risk-control") {
   user(id: 1) { id devices { deviceId ipAddress } orders(first: 1) { edges { node { orderNo items { sku } } } } }
 }`;
@@ -96,15 +95,37 @@ describe('RequestState at its deadline', () => {
   });
 
   it('withinDeadline: null once given up; the outcome itself when it comes first or when it cannot be given up', async () => {
-    const inMs = (ms: number) => performance.now() + ms;
+    const inMs = (ms: number) => {
+      const s = state();
+      s.expireAt(performance.now() + ms);
+      return s;
+    };
     const never = new Promise<string>(() => undefined);
-    expect(await withinDeadline(never, state(), inMs(5))).toBeNull();
-    expect(await withinDeadline(Promise.resolve('done'), state(), inMs(5))).toBe('done');
-    await expect(withinDeadline(Promise.reject(new Error('boom')), state(), inMs(5))).rejects.toThrow('boom');
-    const committing = state();
+    expect(await withinDeadline(never, inMs(5))).toBeNull();
+    expect(await withinDeadline(Promise.resolve('done'), inMs(5))).toBe('done');
+    await expect(withinDeadline(Promise.reject(new Error('boom')), inMs(5))).rejects.toThrow('boom');
+    const committing = inMs(5);
     committing.beginCommit();
     const late = new Promise<string>((resolve) => setTimeout(() => resolve('late'), 30));
-    expect(await withinDeadline(late, committing, inMs(5))).toBe('late');
+    expect(await withinDeadline(late, committing)).toBe('late');
+  });
+
+  it('past its deadline, a query is given up where it is caught (a statement, its commit); a mutation is not', () => {
+    const past = (operation: 'query' | 'mutation') => {
+      const s = state();
+      s.operation = operation;
+      s.expireAt(performance.now() - 1);
+      return s;
+    };
+    const query = past('query');
+    expect([query.expired(), query.abandoned, query.beginCommit()]).toEqual([true, true, false]);
+    const atCommit = past('query');
+    expect([atCommit.beginCommit(), atCommit.abandoned]).toEqual([false, true]);
+    const mutation = past('mutation');
+    expect([mutation.expired(), mutation.beginCommit(), mutation.abandoned]).toEqual([false, true, false]);
+    const noDeadline = state();
+    noDeadline.operation = 'query';
+    expect([noDeadline.expired(), noDeadline.beginCommit()]).toEqual([false, true]);
   });
 });
 
