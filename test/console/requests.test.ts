@@ -357,4 +357,34 @@ describe('Requests, more than a page', () => {
     expect(await page.textContent('[data-testid=requests-summary]')).toBe('130 requests');
     expect(await page.$('[data-testid=requests-more]')).toBeNull();
   });
+
+  it('keeps every row shown, past the 500 one call answers, when a copy issued from the list reads it again', async () => {
+    // 520 open ACCESS requests of Bob's beside the others': more than five pages of the console's.
+    for (let i = 1; i <= 520; i++) await insertRequest(2, 'ACCESS', i / 48, `Bob's copy number ${i}`);
+    const all = (await review(gw, `{ a: subjectRequests(filter: { state: OPEN, kind: ACCESS }, first: 500) { id } }`)).a.map((r: { id: string }) => r.id);
+    const rest = (await review(gw, `query($after: ID) { b: subjectRequests(filter: { state: OPEN, kind: ACCESS }, first: 500, after: $after) { id } }`, { after: all[all.length - 1] })).b.map((r: { id: string }) => r.id);
+    all.push(...rest);
+    expect(all.length).toBeGreaterThan(520);
+
+    await openView(page, 'requests');
+    await applyFilters({ kind: 'ACCESS' });
+    await expectRequestRows(all.slice(0, REQUESTS_PAGE));
+    for (let shown = REQUESTS_PAGE; shown < all.length; shown += REQUESTS_PAGE) {
+      await page.click('[data-testid=requests-more]');
+      await expectRequestRows(all.slice(0, shown + REQUESTS_PAGE));
+    }
+    expect(await page.$('[data-testid=requests-more]')).toBeNull();
+
+    // The copy of the last one shown (beyond the first 500): the list is read again, whole.
+    const last = all[all.length - 1];
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${row(last)} [data-testid=download-copy]`)]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`-access-copy-${last}\\.json$`));
+    await page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('ConsoleSubjectRequests'));
+    await expectRequestRows(all);
+    await page.click(`${row(last)} [data-testid=toggle-history]`);
+    await page.waitForSelector(`tr[data-history-of="${last}"] tr[data-action=COPY_ISSUED]`);
+    await expectRequestRows(all);
+    expect(await page.textContent('[data-testid=requests-summary]')).toBe(`${all.length} requests`);
+    expect(await page.$('[data-testid=requests-more]')).toBeNull();
+  });
 });

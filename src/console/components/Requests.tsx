@@ -29,7 +29,8 @@ export const REQUESTS_PAGE = 100;
  * requests say when they are due; overdue ones (the gateway's `overdue`) are marked in red *and*
  * with the word, due-soon ones highlighted and labelled; refusals show their §6(6) ground; a row
  * opens to its history; an ACCESS request offers the subject's copy as a download. A page of
- * REQUESTS_PAGE at a time: "Show more" appends the next (`after` the last id shown).
+ * REQUESTS_PAGE at a time: "Show more" appends the next (`after` the last id shown); after a copy
+ * is issued the list is read again as far as it was shown, past the 500 rows one call answers.
  */
 export function RequestList({ filter, serverTime, names, showSubject = true, empty, testId = 'requests' }: {
   filter: RequestFilter;
@@ -61,9 +62,9 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
     setLoading(true);
     setError(null);
     // Read again (a copy was issued): as many as were shown, so that the list does not shrink.
-    const first = Math.min(500, Math.max(REQUESTS_PAGE, loadedKey === key ? rows?.length ?? 0 : 0));
-    gql(ConsoleSubjectRequestsDocument, { filter: apiFilter(), first })
-      .then((d) => { if (live) { setRows(d.subjectRequests); setMore(d.subjectRequests.length === first); setLoadedKey(key); } })
+    const target = Math.max(REQUESTS_PAGE, loadedKey === key ? rows?.length ?? 0 : 0);
+    readRequests(apiFilter(), target)
+      .then((read) => { if (live) { setRows(read.rows); setMore(read.more); setLoadedKey(key); } })
       .catch((e) => { if (live) { setError(e); setRows(null); setLoadedKey(null); setMore(false); } })
       .finally(() => live && setLoading(false));
     return () => { live = false; };
@@ -75,11 +76,11 @@ export function RequestList({ filter, serverTime, names, showSubject = true, emp
     const asked = key;
     setLoading(true);
     setError(null);
-    gql(ConsoleSubjectRequestsDocument, { filter: apiFilter(), first: REQUESTS_PAGE, after: shown[shown.length - 1].id })
-      .then((d) => {
+    readRequests(apiFilter(), REQUESTS_PAGE, shown[shown.length - 1].id)
+      .then((read) => {
         if (current.current !== asked) return;
-        setRows([...shown, ...d.subjectRequests]);
-        setMore(d.subjectRequests.length === REQUESTS_PAGE);
+        setRows([...shown, ...read.rows]);
+        setMore(read.more);
       })
       .catch((e) => setError(e))
       .finally(() => setLoading(false));
@@ -239,6 +240,25 @@ function RequestHistory({ request, names }: { request: SubjectRequest; names: Ma
       )}
     </div>
   );
+}
+
+/** The most subjectRequests answers in one call (its `first` is 1–500). */
+const API_PAGE = 500;
+
+/**
+ * The first `target` requests of a filter after the request `after` (from the start without it),
+ * read in pages of at most API_PAGE, each after the last row of the one before. One row more than
+ * `target` is asked for, so that `more` says for certain whether any follow.
+ */
+async function readRequests(filter: SubjectRequestFilter | null, target: number, after?: string): Promise<{ rows: SubjectRequest[]; more: boolean }> {
+  const rows: SubjectRequest[] = [];
+  for (;;) {
+    const first = Math.min(API_PAGE, target + 1 - rows.length);
+    const page = (await gql(ConsoleSubjectRequestsDocument, { filter, first, after: rows.length ? rows[rows.length - 1].id : after })).subjectRequests;
+    rows.push(...page);
+    if (page.length < first) return { rows, more: false };
+    if (rows.length > target) return { rows: rows.slice(0, target), more: true };
+  }
 }
 
 /**
