@@ -1,5 +1,4 @@
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -8,6 +7,7 @@ import { User } from '../src/db/entities';
 import { loadDemoData } from '../seeds/demo';
 import { generateUsers } from '../seeds/generate';
 import { table } from './stats';
+import { REPO_ROOT, ServerProcess, spawnServer } from './server-process';
 import type { BenchStore } from './store';
 
 /**
@@ -21,31 +21,10 @@ import type { BenchStore } from './store';
  * and after), the ratio to one replica on the cluster and per added replica, and the CPU seconds
  * each process used (gateways and mariadbd, from /proc; read only — the single server is not touched).
  */
-const ROOT = path.resolve(__dirname, '..', '..');
-const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
 const TICKS = 100; // USER_HZ on Linux
 
-interface Replica { child: ChildProcess; url: string; stop(): Promise<void> }
-
-function startReplica(databaseUrl: string): Promise<Replica> {
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_SECOND: '0', DATABASE_URL: databaseUrl, PSEUDONYM_SECRET: process.env.PSEUDONYM_SECRET ?? 'bench-pseudonym-secret-0123456789' },
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`replica did not start: ${out}`)); }, 60_000);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], stop: () => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }) });
-      }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`replica exited (${code}): ${out}`)); });
-  });
+function startReplica(databaseUrl: string): Promise<ServerProcess> {
+  return spawnServer({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_SECOND: '0', DATABASE_URL: databaseUrl, PSEUDONYM_SECRET: process.env.PSEUDONYM_SECRET ?? 'bench-pseudonym-secret-0123456789' });
 }
 
 /** utime + stime of a process, in seconds (null if it is not readable). */
@@ -94,7 +73,7 @@ async function seed(url: string, users: number): Promise<void> {
 interface Measured { label: string; replicas: number; rps: number; recordsPerSecond: number; non2xx: number; cpu: { name: string; seconds: number }[]; seconds: number }
 
 async function measure(label: string, urls: string[], dbServers: { name: string; url: string }[], seconds: number, connections: number): Promise<Measured> {
-  const body = JSON.stringify({ query: readFileSync(path.join(ROOT, 'bench', 'documents', 'w4-users-ten-fields.graphql'), 'utf8') });
+  const body = JSON.stringify({ query: readFileSync(path.join(REPO_ROOT, 'bench', 'documents', 'w4-users-ten-fields.graphql'), 'utf8') });
   const headers = { 'content-type': 'application/json', authorization: 'Bearer demo-risk-key' };
   const replicas = await Promise.all(urls.map((u) => startReplica(u)));
   try {

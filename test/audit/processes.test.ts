@@ -1,11 +1,12 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT, spawnServer } from '../../bench/server-process';
 import { loadDemoData } from '../../seeds/demo';
 import { createProjection } from '../../src/audit';
 import { verifyChains } from '../../src/audit/verify';
 import { KEYS } from '../helpers/gateway';
-import { createTestStore, TestStore } from '../helpers/store';
+import { createTestStore, storeProcessEnv, TestStore } from '../helpers/store';
 import { secondDataSource } from './fixtures';
 
 /**
@@ -13,9 +14,7 @@ import { secondDataSource } from './fixtures';
  * at once over one database. Each writes its own hash chain; afterwards both chains verify,
  * with `npm run audit:verify` too, and hold exactly the records the responses counted.
  */
-const ROOT = path.join(__dirname, '..', '..');
-const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
-const VERIFY = path.join(ROOT, 'dist', 'src', 'cli', 'audit-verify.js');
+const VERIFY = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'audit-verify.js');
 
 let store: TestStore;
 beforeAll(async () => {
@@ -26,33 +25,8 @@ afterAll(async () => {
   await store?.drop();
 });
 
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', DATA_DIR: store.dataDir, SQLITE_FILE: path.basename(store.sqliteFile), PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789', RATE_LIMIT_PER_SECOND: '0' }; // load, not rate limits, is under test
-  delete e.DATABASE_URL;
-  if (store.databaseUrl) e.DATABASE_URL = store.databaseUrl;
-  return e;
-}
-
-interface Running { child: ChildProcess; url: string; exited: Promise<number | null> }
-
-function start(): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out}`)); }, 30_000);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], exited });
-      }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${out}`)); });
-  });
-}
+/** Two servers logging as an operator's would (info), to show what they did should the test fail. */
+const start = () => spawnServer(storeProcessEnv(store, { NODE_ENV: 'development', LOG_LEVEL: 'info' }));
 
 /** Keep `workers` requests in flight against one server for `ms`; returns the field decisions the responses counted. */
 async function load(url: string, workers: number, ms: number): Promise<number> {
@@ -82,9 +56,7 @@ test('two processes writing at once: two chains, complete, and both verify', asy
   try {
     decisions = (await Promise.all([load(a.url, 6, 1500), load(b.url, 6, 1500)])).reduce((x, y) => x + y, 0);
   } finally {
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    await Promise.all([a.exited, b.exited]);
+    await Promise.all([a.stop(), b.stop()]);
   }
   expect(decisions).toBeGreaterThan(100);
 
@@ -104,6 +76,6 @@ test('two processes writing at once: two chains, complete, and both verify', asy
     await ds.destroy();
   }
 
-  const cli = await promisify(execFile)(process.execPath, [VERIFY], { cwd: ROOT, env: { ...env(), NODE_ENV: 'test', LOG_LEVEL: 'silent' } });
+  const cli = await promisify(execFile)(process.execPath, [VERIFY], { cwd: REPO_ROOT, env: storeProcessEnv(store, { NODE_ENV: 'test', LOG_LEVEL: 'silent' }) });
   expect(cli.stdout).toMatch(/audit verified: 2 chain\(s\), \d+ records, all intact/);
 });

@@ -1,16 +1,16 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
+import { REPO_ROOT, ServerProcess, spawnServer } from '../../bench/server-process';
 
 /**
  * The private three-node Galera cluster that .ci/with-galera started (GALERA_* variables), and
  * gateways on it as processes (`node dist/src/server.js`, as `npm start` runs it).
  */
-export const ROOT = path.join(__dirname, '..', '..');
-export const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
+export const ROOT = REPO_ROOT;
 export const VERIFY = path.join(ROOT, 'dist', 'src', 'cli', 'audit-verify.js');
 
 function list(name: string): string[] {
@@ -119,12 +119,7 @@ export async function startNode(node: number): Promise<void> {
   await promisify(execFile)('bash', [path.join(ROOT, '.ci', 'with-galera'), 'node-start', String(node + 1)], { cwd: ROOT, env: process.env, timeout: 120_000 });
 }
 
-export interface Gateway {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
+export type Gateway = ServerProcess;
 
 export function gatewayEnv(databaseUrl: string): NodeJS.ProcessEnv {
   return {
@@ -135,30 +130,7 @@ export function gatewayEnv(databaseUrl: string): NodeJS.ProcessEnv {
 
 /** `node dist/src/server.js` on one node's database; resolves once it serves. */
 export function startGateway(databaseUrl: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Gateway> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: { ...gatewayEnv(databaseUrl), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start: ${out}`)); }, 60_000);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          child, url: m[1], exited,
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-            await exited;
-            clearTimeout(t);
-          },
-        });
-      }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`the gateway exited with ${code}: ${out}`)); });
-  });
+  return spawnServer({ ...gatewayEnv(databaseUrl), ...extraEnv });
 }
 
 export async function readyz(url: string): Promise<number> {

@@ -1,7 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ServerProcess, spawnServer } from '../../bench/server-process';
 import { dropDatabase, freshDatabaseUrl, usingMysql } from '../helpers/store';
 
 /**
@@ -19,7 +20,7 @@ const [FIRST_RUN, SERVER] = ['prestart', 'start'].map((name) => {
   return path.join(ROOT, m[1]);
 });
 
-interface Running { child: ChildProcess; url: string; stdout: () => string; exited: Promise<number | null> }
+type Running = ServerProcess;
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...extra };
@@ -45,26 +46,11 @@ function firstRun(env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-/** Run `npm start`'s steps and wait for the line that says where the server serves. */
+/** Run `npm start`'s steps and wait for the line that says where the server serves; `stdout`: both steps'. */
 async function start(env: NodeJS.ProcessEnv): Promise<Running> {
-  let out = await firstRun(env);
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out}${err}`)); }, 30_000);
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      // The demo keys (on the embedded default) come before the URL, from the first step.
-      if (m && (env.DATABASE_URL || /security-console/.test(out))) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], stdout: () => out, exited });
-      }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${out}${err}`)); });
-  });
+  const first = await firstRun(env);
+  const server = await spawnServer(env, { script: SERVER, startTimeoutMs: 30_000 });
+  return { ...server, stdout: () => first + server.stdout() };
 }
 
 /** The risk engine reads every subject (scope `all`, SPEC §11) with names and phones in clear. */

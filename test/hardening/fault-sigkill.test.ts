@@ -1,8 +1,9 @@
-import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT, spawnServer } from '../../bench/server-process';
 import { loadDemoData } from '../../seeds/demo';
-import { createTestStore, TestStore } from '../helpers/store';
+import { createTestStore, storeProcessEnv, TestStore } from '../helpers/store';
 import { judgeOutcomes, sleep, startLoad } from './load';
 
 /**
@@ -13,8 +14,7 @@ import { judgeOutcomes, sleep, startLoad } from './load';
  */
 jest.setTimeout(240_000);
 
-const ROOT = path.join(__dirname, '..', '..');
-const SERVER = path.join(ROOT, 'dist', 'src', 'server.js');
+const ROOT = REPO_ROOT;
 const VERIFY = path.join(ROOT, 'dist', 'src', 'cli', 'audit-verify.js');
 
 let store: TestStore;
@@ -29,29 +29,11 @@ beforeAll(async () => {
   }
   store = await createTestStore();
   await loadDemoData(store.ds);
-  env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789', RATE_LIMIT_PER_SECOND: '0', DATA_DIR: store.dataDir, SQLITE_FILE: path.basename(store.sqliteFile) };
-  if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl;
-  else delete env.DATABASE_URL;
+  env = storeProcessEnv(store);
 });
 afterAll(async () => { await store?.drop(); });
 
-interface Running { child: ChildProcess; url: string; exited: Promise<number | null> }
-
-function start(): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start: ${out}`)); }, 30_000);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1], exited }); }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`the gateway exited with ${code}: ${out}`)); });
-  });
-}
+const start = () => spawnServer(env);
 
 test('SIGKILL under load, twice: every response received with personal data is audited, and audit:verify passes', async () => {
   let current = await start();
@@ -67,8 +49,7 @@ test('SIGKILL under load, twice: every response received with personal data is a
   }
   await sleep(1500);
   await load.stop();
-  current.child.kill('SIGTERM');
-  await current.exited;
+  await current.stop();
 
   const verdict = await judgeOutcomes(store.ds, load.outcomes);
   process.stdout.write(`\nSIGKILL ×2: ${load.outcomes.length} responses (${verdict.served} with personal data, ${verdict.records} categorised fields served and audited; ${verdict.unavailable} AUDIT_UNAVAILABLE, ${verdict.internal} INTERNAL), ${load.dropped} requests unanswered (cut off by a kill, or refused while the gateway was down)\n`);

@@ -10,7 +10,9 @@ import { auditCounts } from './audit-rows';
  * A steady load of personal queries from several clients and purposes, for the fault tests:
  * every response a client receives is kept, to be checked against the audit afterwards.
  */
-const MIX: { key: string; headers: Record<string, string>; query: (i: number) => string }[] = [
+export interface LoadRequest { key: string; headers: Record<string, string>; query: (i: number) => string }
+
+export const MIX: LoadRequest[] = [
   { key: KEYS.mall, headers: { 'x-purpose': 'service.fulfilment' }, query: (i) => `{ user(id: ${1 + (i % 5)}) { username phone realName city orders(first: 2) { edges { node { recipientPhone shippingAddress } } } } }` },
   { key: KEYS.mall, headers: { 'x-purpose': 'service.after-sales' }, query: (i) => `{ order(id: ${1 + (i % 5)}) { recipientPhone recipientName shippingAddress user { phone } } }` },
   { key: KEYS.risk, headers: { 'x-purpose': 'security.risk-control' }, query: (i) => `{ user(id: ${1 + (i % 5)}) { phone devices { deviceId ipAddress location { lat lng } } paymentAccounts { accountNo } } }` },
@@ -28,6 +30,8 @@ export interface Outcome {
   text: string;
   /** Milliseconds since the load started. */
   at: number;
+  /** Date.now() when the response arrived. */
+  wall: number;
 }
 
 export interface Load {
@@ -37,16 +41,29 @@ export interface Load {
   stop(): Promise<void>;
 }
 
-/** Start `workers` loops of requests against `baseUrl()` (a function: the gateway may move, after a restart). */
-export function startLoad(baseUrl: () => string, workers = 6): Load {
+export interface LoadOptions {
+  workers?: number;
+  /** Each loop's pause after every request (0: none, and 20 ms after one that got no response). */
+  paceMs?: number;
+  /** Loop w starts w × this many ms after the first. */
+  staggerMs?: number;
+}
+
+/**
+ * Start `workers` loops of requests from `mix` (in turn) against `baseUrl()` (a function: the
+ * gateway may move, after a restart); every response is kept, and every request that got none counted.
+ */
+export function runLoad(baseUrl: () => string, mix: readonly LoadRequest[], options: LoadOptions = {}): Load {
+  const { workers = 6, paceMs = 0, staggerMs = 0 } = options;
   const started = Date.now();
   let running = true;
   const load: Load = { outcomes: [], dropped: 0, stop: async () => { running = false; await done; } };
   let n = 0;
-  const worker = async () => {
+  const worker = async (w: number) => {
+    if (staggerMs) await sleep(w * staggerMs);
     while (running) {
       const i = n++;
-      const m = MIX[i % MIX.length];
+      const m = mix[i % mix.length];
       const query = m.query(i);
       try {
         const res = await fetch(`${baseUrl()}/graphql`, {
@@ -58,17 +75,21 @@ export function startLoad(baseUrl: () => string, workers = 6): Load {
         const text = await res.text();
         let body: unknown;
         try { body = JSON.parse(text); } catch { body = undefined; }
-        load.outcomes.push({ query, status: res.status, body, text, at: Date.now() - started });
+        load.outcomes.push({ query, status: res.status, body, text, at: Date.now() - started, wall: Date.now() });
       } catch (e) {
         load.dropped++;
         if (process.env.LOAD_DEBUG) process.stdout.write(`dropped at ${Date.now() - started} ms: ${(e as Error).message} ${String((e as { cause?: unknown }).cause)}\n`);
-        await new Promise((r) => setTimeout(r, 20));
+        if (!paceMs) await sleep(20);
       }
+      if (paceMs) await sleep(paceMs);
     }
   };
-  const done = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
+  const done = Promise.all(Array.from({ length: workers }, (_, w) => worker(w))).then(() => undefined);
   return load;
 }
+
+/** The fault tests' load: `workers` loops of MIX back to back. */
+export const startLoad = (baseUrl: () => string, workers = 6): Load => runLoad(baseUrl, MIX, { workers });
 
 export interface Judgement {
   problems: string[];

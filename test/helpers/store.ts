@@ -60,3 +60,18 @@ export async function createTestStore(options: { sqlite?: boolean } = {}): Promi
     },
   };
 }
+
+/**
+ * The environment of a gateway process (bench/server-process.ts) on a test store: its SQLite file,
+ * or its MySQL/MariaDB URL, a test pseudonym secret, any port, no rate limit (load is what such
+ * tests put on it); `extra` overrides.
+ */
+export function storeProcessEnv(store: TestStore, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', PSEUDONYM_SECRET: 'test-pseudonym-secret-0123456789',
+    RATE_LIMIT_PER_SECOND: '0', DATA_DIR: store.dataDir, SQLITE_FILE: path.basename(store.sqliteFile), ...extra,
+  };
+  if (store.databaseUrl) env.DATABASE_URL = store.databaseUrl;
+  else delete env.DATABASE_URL;
+  return env;
+}
