@@ -3,6 +3,7 @@ import { declarePurpose } from '../callers/purpose';
 import { gatewayError } from '../errors';
 import type { GatewayContext } from '../request/context';
 import type { CompiledPolicy } from '../policy';
+import { refusedRootField } from './audience';
 import { Disclosure } from './disclosure';
 import { selectsPersonalField } from './personal-selection';
 import { CaseLookup, requestScope } from './row-scope';
@@ -19,7 +20,9 @@ export interface PurposePluginDeps {
  * Before execution: the operation's purpose is declared and accepted (callers/purpose.ts), or the
  * operation is refused whole (no `data`). An accepted purpose's disclosure is declared, once, on
  * the request's state (`ctx.request`). An operation without a purpose may run only if it selects
- * no personal field. Either way, the request's row scope (SPEC §11) is decided here.
+ * no personal field. Either way, the request's row scope (SPEC §11) is decided here, and an
+ * operation selecting a root field that is not for this purpose or role is refused whole
+ * (FORBIDDEN, no `data`; src/enforcement/audience.ts).
  */
 export function purposePlugin({ policy, fields, cases }: PurposePluginDeps): ApolloServerPlugin<GatewayContext> {
   return {
@@ -37,6 +40,9 @@ export function purposePlugin({ policy, fields, cases }: PurposePluginDeps): Apo
           } else {
             loaders.useScope(await requestScope(policy, caller, null, request.at, cases));
           }
+          // FORBIDDEN refuses the whole operation before any of it runs (a mutation before the refused field would be done).
+          const refused = refusedRootField(schema, document, operation, variables ?? {}, declared?.purpose ?? null, caller.role);
+          if (refused) throw refused;
         },
       };
     },

@@ -44,3 +44,48 @@ it('a client registered for the parent "legal" may declare each legal.* child', 
     expect(r.body.data.user.phone).toBe('13812345678');
   }
 });
+
+describe('FORBIDDEN refuses the whole operation before any of it runs (SPEC §2)', () => {
+  const OPEN = (note: string) => `openSubjectRequest(input: { userId: "2", kind: EXPLANATION, note: "${note}" }) { id }`;
+  async function requestsOfBob(): Promise<string[]> {
+    const r = await gw.gql(KEYS.account, `{ subjectRequests(filter: { userId: "2", state: OPEN }) { note } }`, { purpose: 'account' });
+    expect(r.status).toBe(200);
+    return r.body.data.subjectRequests.map((q: { note: string }) => q.note);
+  }
+
+  it('a mutation before a refused one is not run: no request opened, 403, no data', async () => {
+    const r = await gw.gql(KEYS.account, `mutation @purpose(name: "account") { ${OPEN('opened before a refused field')} startChainVerification { id } }`);
+    expect(r.status).toBe(403);
+    expect(r.body.data ?? null).toBeNull();
+    expect(r.body.errors).toHaveLength(1);
+    expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(r.body.errors[0].message).toBe('Mutation.startChainVerification is only for clients with role "auditor" declaring purpose "audit.review"');
+    expect(await requestsOfBob()).not.toContain('opened before a refused field');
+    // Alone, the same mutation runs.
+    expect((await gw.gql(KEYS.account, `mutation @purpose(name: "account") { ${OPEN('opened alone')} }`)).status).toBe(200);
+    expect(await requestsOfBob()).toContain('opened alone');
+  });
+
+  it.each([
+    ['beside a personal field', `{ user(id: 1) { phone } consoleClients { id } }`],
+    ['in a fragment', `{ user(id: 1) { phone } ...F } fragment F on Query { consoleClients { id } }`],
+    ['in an inline fragment', `{ user(id: 1) { phone } ... on Query { consoleClients { id } } }`],
+  ])('an auditor-only field %s: the reader gets 403 and nothing of the rest', async (_name, query) => {
+    const r = await gw.gql(KEYS.mall, query, { purpose: 'service.fulfilment' });
+    expect(r.status).toBe(403);
+    expect(r.body.data ?? null).toBeNull();
+    expect(r.body.errors[0]).toMatchObject({ message: 'Query.consoleClients is only for clients with role "auditor" declaring purpose "audit.review"', extensions: { code: 'FORBIDDEN' } });
+    expect(JSON.stringify(r.body)).not.toContain('13812345678');
+  });
+
+  it('an account field under another purpose, even for an auditor, and a field left out by @skip is not refused', async () => {
+    const auditor = await gw.gql(KEYS.security, `{ consoleClients { id } consents(userId: "1") { id } }`, { purpose: 'audit.review' });
+    expect(auditor.status).toBe(403);
+    expect(auditor.body.errors[0].message).toBe('Query.consents is only for clients declaring purpose "account"');
+    const skipped = await gw.gql(KEYS.mall, `query($no: Boolean!) { user(id: 1) { phone } consoleClients @include(if: $no) { id } }`, { purpose: 'service.fulfilment', variables: { no: false } });
+    expect(skipped.status).toBe(200);
+    expect(skipped.body.data.user.phone).toBe('13812345678');
+    // The request queue is open to auditors under audit.review as well as to account.
+    expect((await gw.gql(KEYS.security, `{ subjectRequests(first: 1) { id } }`, { purpose: 'audit.review' })).status).toBe(200);
+  });
+});

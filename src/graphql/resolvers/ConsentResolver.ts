@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { IsNull } from 'typeorm';
 import { now } from '../../clock';
 import { Client, Consent as ConsentRow, User } from '../../db/entities';
+import { ForPurpose } from '../../enforcement/audience';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { isConsentBased, resolvePurpose } from '../../policy';
@@ -18,6 +19,7 @@ export function toConsent(c: ConsentRow): Consent {
 /** Consent management, for clients declaring `account` (SPEC §7). */
 @Resolver()
 export class ConsentResolver {
+  @ForPurpose('account')
   @Query(() => [Consent])
   async consents(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<Consent[]> {
     requirePurpose(ctx, 'account');
@@ -26,6 +28,7 @@ export class ConsentResolver {
     return (await ctx.ds.getRepository(ConsentRow).find({ where: { userId: id }, order: { id: 'ASC' } })).map(toConsent);
   }
 
+  @ForPurpose('account')
   @Mutation(() => Consent)
   async grantConsent(@Arg('input') input: GrantConsentInput, @Ctx() ctx: GatewayContext): Promise<Consent> {
     requirePurpose(ctx, 'account');
@@ -37,6 +40,7 @@ export class ConsentResolver {
     return toConsent(row);
   }
 
+  @ForPurpose('account')
   @Mutation(() => Consent)
   async withdrawConsent(@Arg('input') input: WithdrawConsentInput, @Ctx() ctx: GatewayContext): Promise<Consent> {
     requirePurpose(ctx, 'account');

@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { EntityManager } from 'typeorm';
 import { ErasureReceipt as Receipt, markErased } from '../../audit/erasure';
 import { User } from '../../db/entities';
+import { ForPurpose } from '../../enforcement/audience';
 import { requirePurpose } from '../../enforcement/guards';
 import { badInput } from '../../errors';
 import { eraseWithNotices } from '../../onboarding/erasure-notices';
@@ -12,6 +13,7 @@ import { ErasureReceipt } from '../types/AuditReport';
 /** The erasure half of SPEC §7, for clients declaring `account`. */
 @Resolver()
 export class ErasureResolver {
+  @ForPurpose('account')
   @Mutation(() => ErasureReceipt, { description: 'Mark the subject erased (idempotent) and list the clients that received their data; completes the subject\'s open ERASURE request, or opens and completes one, in the same transaction.' })
   async requestErasure(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<Receipt> {
     requirePurpose(ctx, 'account');

@@ -1,4 +1,4 @@
-import { AuditorOnly } from '../../enforcement/audience';
+import { AuditorOnly, ForPurpose } from '../../enforcement/audience';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { AppAuthorization as AuthorizationRow } from '../../db/entities/AppAuthorization';
 import { requirePurpose } from '../../enforcement/guards';
@@ -24,6 +24,7 @@ function toCase(c: CaseView): LegalCase {
  */
 @Resolver()
 export class RelationshipResolver {
+  @ForPurpose('account')
   @Mutation(() => AppAuthorization, { description: 'The user authorises a third-party app to see them. Idempotent.' })
   async authorizeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     const d = requirePurpose(ctx, 'account');
@@ -32,6 +33,7 @@ export class RelationshipResolver {
     return toAuthorization(row);
   }
 
+  @ForPurpose('account')
   @Mutation(() => AppAuthorization, { description: 'The user revokes an app: from the next request on it sees nothing of them.' })
   async revokeApp(@Arg('input') input: AppAuthorizationInput, @Ctx() ctx: GatewayContext): Promise<AppAuthorization> {
     requirePurpose(ctx, 'account');
@@ -40,6 +42,7 @@ export class RelationshipResolver {
     return toAuthorization(row);
   }
 
+  @ForPurpose('account')
   @Query(() => [AppAuthorization], { description: "A user's app authorisations, active and revoked, oldest first." })
   async appAuthorizations(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<AppAuthorization[]> {
     requirePurpose(ctx, 'account');

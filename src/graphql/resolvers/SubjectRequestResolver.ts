@@ -2,6 +2,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { CorrectionNotice as NoticeRow } from '../../db/entities/CorrectionNotice';
 import type { SubjectRequest as RequestRow } from '../../db/entities/SubjectRequest';
+import { ForPurpose } from '../../enforcement/audience';
 import { isReviewer, requirePurpose } from '../../enforcement/guards';
 import { sensitiveFields } from '../../enforcement/sensitive-fields';
 import { asBadInput, badInput, gatewayError } from '../../errors';
@@ -36,6 +37,7 @@ const actor = (ctx: GatewayContext): Actor => ({ clientId: ctx.caller.id, at: ct
  */
 @Resolver()
 export class SubjectRequestResolver {
+  @ForPurpose('account')
   @Mutation(() => SubjectRequest, { description: 'Open a data-subject request; it is due 30 days later.' })
   async openSubjectRequest(@Arg('input') input: OpenSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
@@ -44,6 +46,7 @@ export class SubjectRequestResolver {
     return (await toRequests(ctx, [row]))[0];
   }
 
+  @ForPurpose('account', { orAuditor: true })
   @Query(() => [SubjectRequest], {
     description: `Requests, the oldest due first (then by id), at most \`first\` (${MAX_REQUESTS_PAGE}, the most) a call: the next page starts \`after\` the id of the last one listed. For \`account\`, and for auditors under \`audit.review\`.`,
   })
@@ -67,6 +70,7 @@ export class SubjectRequestResolver {
     return toRequests(ctx, await listRequests(ctx.ds, { userId, kind: filter?.kind, state: filter?.state, overdue: filter?.overdue }, ctx.request.at, page));
   }
 
+  @ForPurpose('account')
   @Mutation(() => SubjectRequest, { description: 'Close a request DONE, or REFUSED on a ground of the privacy policy\'s §6(6). An ERASURE request is completed by requestErasure.' })
   async closeSubjectRequest(@Arg('input') input: CloseSubjectRequestInput, @Ctx() ctx: GatewayContext): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
@@ -75,6 +79,7 @@ export class SubjectRequestResolver {
     return (await toRequests(ctx, [row]))[0];
   }
 
+  @ForPurpose('account')
   @Mutation(() => SubjectRequest, { description: 'Correct a subject\'s profile under their open CORRECTION request (closed DONE); every client that received a changed category gets a correction notice.' })
   async correctSubject(@Arg('input') input: CorrectSubjectInput, @Ctx() ctx: GatewayContext, @Info() info: GraphQLResolveInfo): Promise<SubjectRequest> {
     requirePurpose(ctx, 'account');
