@@ -18,6 +18,28 @@ export const DEMO_CLIENTS = [
 
 const t = (iso: string) => new Date(iso);
 
+/**
+ * The day the demo's dates are written for (the tests' "today"). Loaded later, every date of the
+ * demo (devices last seen, orders, consents, authorisations, Erin's erasure, the legal case) is
+ * moved by the whole days since, so that retention and the case's expiry treat the demo alike
+ * whatever the day it is loaded on: Alice's device was seen five days before, not in 2026. Birth
+ * dates are not moved (who is a minor is the privacy policy's own rule, against the real date).
+ */
+export const DEMO_DAY = t('2026-11-25T12:00:00Z');
+const DAY_MS = 86_400_000;
+
+/** Whole days from DEMO_DAY to `asOf` (0 before it, or without one). */
+export function demoDayShift(asOf?: Date): number {
+  return asOf ? Math.max(0, Math.floor((asOf.getTime() - DEMO_DAY.getTime()) / DAY_MS)) : 0;
+}
+
+/** A copy of a demo row with every date moved by `days` (TypeORM writes ids back into what it inserts: never the constants themselves). */
+function dated<T extends object>(row: T, days: number): T {
+  const out = { ...row } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(out)) if (v instanceof Date) out[k] = new Date(v.getTime() + days * DAY_MS);
+  return out as T;
+}
+
 export const DEMO_USERS: Partial<User>[] = [
   { id: 1, username: 'alice', nickname: 'Ali', avatarUrl: 'https://cdn.example.com/avatars/alice.png', gender: 'FEMALE', signature: 'Printing the world', realName: 'Alice Wang', birthDate: '1990-05-17', phone: '13812345678', city: 'Xiamen' },
   { id: 2, username: 'bob', nickname: 'Bobby', avatarUrl: 'https://cdn.example.com/avatars/bob.png', gender: 'MALE', signature: null, realName: 'Bob Li', birthDate: '1985-11-02', phone: '13987654321', city: 'Shanghai' },
@@ -85,9 +107,12 @@ export class DemoSeedError extends Error {}
 
 /**
  * Load the demo data where it is missing; rows already there are left alone, so running
- * it twice changes nothing. Returns whether anything was written.
+ * it twice changes nothing. Returns whether anything was written. `asOf`: the day it is loaded
+ * on (`npm start` and `npm run seed -- --demo` give the clock's); its dates are moved that many
+ * days past DEMO_DAY. Without it they are as written (the tests, whose clock is DEMO_DAY).
  */
-export async function loadDemoData(ds: DataSource): Promise<boolean> {
+export async function loadDemoData(ds: DataSource, options: { asOf?: Date } = {}): Promise<boolean> {
+  const days = demoDayShift(options.asOf);
   const registry = new ClientRegistry(ds, 0);
   let wrote = false;
   for (const c of DEMO_CLIENTS) {
@@ -109,13 +134,13 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
     const demo = DEMO_USERS.find((d) => d.id === u.id)!;
     if (u.username !== demo.username) throw new DemoSeedError(`user id ${u.id} is taken by "${u.username}"; the demo data needs ids 1-5 free`);
   }
-  if (existing.length === DEMO_USERS.length) return (await loadDemoRelationships(ds)) || wrote;
+  if (existing.length === DEMO_USERS.length) return (await loadDemoRelationships(ds, days)) || wrote;
   await ds.transaction(async (m) => {
     const missing = DEMO_USERS.filter((d) => !existing.some((u) => u.id === d.id));
     const ids = new Set(missing.map((u) => u.id));
-    await m.insert(User, missing.map((u) => ({ createdAt: t('2026-01-01T00:00:00Z'), erasedAt: null, ...u })));
-    // Copies: TypeORM writes generated ids back into the objects it inserts, and these constants must stay as they are.
-    const own = <T extends { userId?: number }>(rows: T[]) => rows.filter((r) => ids.has(r.userId!)).map((r) => ({ ...r }));
+    await m.insert(User, missing.map((u) => dated({ createdAt: t('2026-01-01T00:00:00Z'), erasedAt: null, ...u }, days)));
+    // Copies, dated: TypeORM writes generated ids back into the objects it inserts, and these constants must stay as they are.
+    const own = <T extends { userId?: number }>(rows: T[]) => rows.filter((r) => ids.has(r.userId!)).map((r) => dated(r, days));
     await m.insert(PaymentAccount, own(DEMO_PAYMENT_ACCOUNTS));
     await m.insert(Device, own(DEMO_DEVICES));
     const orders = own(DEMO_ORDERS);
@@ -125,7 +150,7 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
     const consents = own(DEMO_CONSENTS);
     if (consents.length) await m.insert(Consent, consents);
   });
-  await loadDemoRelationships(ds);
+  await loadDemoRelationships(ds, days);
   return true;
 }
 
@@ -134,7 +159,7 @@ export async function loadDemoData(ds: DataSource): Promise<boolean> {
  * before the column existed), the app authorisations, and the legal case. A user who revoked a
  * demo authorisation is not authorised again. Returns whether anything was written.
  */
-async function loadDemoRelationships(ds: DataSource): Promise<boolean> {
+async function loadDemoRelationships(ds: DataSource, days: number): Promise<boolean> {
   let wrote = false;
   for (const o of DEMO_ORDERS) {
     const r = await ds.getRepository(Order).update({ id: o.id!, orderNo: o.orderNo!, channel: '' }, { channel: o.channel! });
@@ -142,11 +167,11 @@ async function loadDemoRelationships(ds: DataSource): Promise<boolean> {
   }
   for (const a of DEMO_APP_AUTHORIZATIONS) {
     if (await ds.getRepository(AppAuthorization).exists({ where: { userId: a.userId!, clientId: a.clientId! } })) continue;
-    await ds.getRepository(AppAuthorization).insert({ ...a, authorizedRequestId: 'demo-seed', revokedRequestId: null });
+    await ds.getRepository(AppAuthorization).insert({ ...dated(a, days), authorizedRequestId: 'demo-seed', revokedRequestId: null });
     wrote = true;
   }
   if (!(await ds.getRepository(LegalCase).exists({ where: { caseRef: DEMO_CASE.caseRef } }))) {
-    const { subjectIds, ...c } = DEMO_CASE;
+    const { subjectIds, ...c } = dated(DEMO_CASE, days);
     await ds.transaction(async (m) => {
       await m.insert(LegalCase, { ...c, purposes: [...c.purposes], closedAt: null });
       await m.insert(LegalCaseSubject, subjectIds.map((userId) => ({ caseRef: c.caseRef, userId })));

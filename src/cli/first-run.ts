@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { now } from '../clock';
 import { loadConfig, startFailure } from '../config';
 import { openStore } from '../db/data-source';
 import { DEMO_CLIENTS, loadDemoData } from '../../seeds/demo';
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   if (config.databaseUrl) return;
   const ds = await openStore({ databaseUrl: undefined, sqliteFile: config.sqliteFile });
   try {
-    const seeded = await loadDemoData(ds);
+    // Dated as of today: retention and the legal case's expiry treat the demo as on the day it was written for.
+    const seeded = await loadDemoData(ds, { asOf: now() });
     process.stdout.write(`${seeded ? 'Loaded' : 'Using'} the demo data. Demo keys (Authorization: Bearer <key>):\n`);
     for (const c of DEMO_CLIENTS) process.stdout.write(`  ${c.id.padEnd(18)} ${c.key.padEnd(20)} ${c.purposes.join(', ')}\n`);
   } finally {

@@ -1,5 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { now } from '../clock';
 import { loadDemoData } from '../../seeds/demo';
 import { generateUsers } from '../../seeds/generate';
 import { runCli, withStore } from './store';
@@ -52,7 +53,7 @@ const program = new Command('seed')
   .action(async (opts: { demo?: boolean; users?: number; batch?: number; ordersPerUser: number }) => {
     if (!opts.demo && !opts.users) throw new Error('nothing to do: give --demo and/or --users N');
     await withStore(async (ds) => {
-      if (opts.demo) process.stdout.write((await loadDemoData(ds)) ? 'demo data loaded\n' : 'demo data already present; nothing changed\n');
+      if (opts.demo) process.stdout.write((await loadDemoData(ds, { asOf: now() })) ? 'demo data loaded\n' : 'demo data already present; nothing changed\n');
       if (opts.users) {
         const started = Date.now();
         const bar = progress(opts.users);
