@@ -159,7 +159,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const preflight: Preflight[] = [guard.rateLimit, onboarding.trustedDocuments, guard.tokenLimit];
   const routes: Record<string, Route> = {
     '/graphql': countOutcomes(metrics.requests, '/graphql', graphqlHandler({ apollo, registry, ds, services, bodyLimitBytes: config.bodyLimitBytes, executionTimeoutMs: config.executionTimeoutMs, preflight, activity })),
-    '/schema.graphql': onboarding.schemaRoute,
+    '/schema.graphql': countOutcomes(metrics.requests, '/schema.graphql', onboarding.schemaRoute),
     '/metrics': metricsRoute(metrics, config.metricsToken),
     // The review console (SPEC §9): its page and assets, and the streaming download of a subject's records.
     ...consoleRoutes(),

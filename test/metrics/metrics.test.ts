@@ -90,4 +90,14 @@ describe('/metrics', () => {
     expect(sampleValue(after, 'purposegate_requests_total', { route: '/graphql', code: 'PAYLOAD_TOO_LARGE' }) - sampleValue(before, 'purposegate_requests_total', { route: '/graphql', code: 'PAYLOAD_TOO_LARGE' })).toBe(1);
     expect((await fetch(`${gw.url}/metrics`, { method: 'POST' })).status).toBe(405);
   });
+
+  it('counts GET /schema.graphql by outcome too: served, and refused keys (a key guessed there shows as on /graphql)', async () => {
+    const count = (f: Awaited<ReturnType<typeof scrape>>['families'], code: string) => sampleValue(f, 'purposegate_requests_total', { route: '/schema.graphql', code });
+    const before = (await scrape()).families;
+    expect((await fetch(`${gw.url}/schema.graphql`, { headers: { authorization: `Bearer ${KEYS.mall}`, 'x-purpose': 'service.fulfilment' } })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await fetch(`${gw.url}/schema.graphql`, { headers: { authorization: 'Bearer guessed-key', 'x-purpose': 'service.fulfilment' } })).status).toBe(401);
+    const after = (await scrape()).families;
+    expect(count(after, 'OK') - count(before, 'OK')).toBe(1);
+    expect(count(after, 'UNAUTHENTICATED') - count(before, 'UNAUTHENTICATED')).toBe(2);
+  });
 });
