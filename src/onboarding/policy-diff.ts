@@ -39,6 +39,24 @@ export interface ScopeChange {
   readonly otherSubjects: boolean;
 }
 
+/** A retention period as the policy file writes it: `days` from `from` (`Device.lastSeenAt`). */
+export interface RetentionPeriod {
+  readonly days: number;
+  readonly from: string;
+}
+
+/**
+ * A category whose retention period changes (SPEC §7): `widens` when values are kept longer (the
+ * period removed, made longer, or running from another timestamp, which keeps some values longer
+ * whatever the days), `narrows` when shorter (a period added, or made shorter).
+ */
+export interface RetentionChange {
+  readonly category: string;
+  readonly change: 'widens' | 'narrows';
+  readonly old: RetentionPeriod | null;
+  readonly new: RetentionPeriod | null;
+}
+
 export interface PolicyDiff {
   /** The versions as records are stamped with them: declared version and content hash, `2026-12-02.1+3f9a2c1d`. */
   readonly oldVersion: string;
@@ -52,6 +70,8 @@ export interface PolicyDiff {
   /** Purposes declarable under both policies whose scope changes, in the new policy's order. */
   readonly scopes: readonly ScopeChange[];
   readonly cells: readonly CellChange[];
+  /** Categories whose retention period changes, in the new policy's category order. */
+  readonly retention: readonly RetentionChange[];
 }
 
 /** DENY → MASK → ALLOW: more is disclosed further right. */
@@ -114,6 +134,25 @@ export function scopeChanges(before: CompiledPolicy, after: CompiledPolicy): Sco
   return out;
 }
 
+function periodIn(policy: CompiledPolicy, category: string): RetentionPeriod | null {
+  const rule = policy.retention[category as Category];
+  return rule ? { days: rule.days, from: `${rule.entity}.${rule.field}` } : null;
+}
+
+/** Categories whose retention period is added, removed or changed. */
+export function retentionChanges(before: CompiledPolicy, after: CompiledPolicy): RetentionChange[] {
+  const out: RetentionChange[] = [];
+  for (const category of union(after.categories, before.categories)) {
+    const a = periodIn(before, category);
+    const b = periodIn(after, category);
+    if (a === null && b === null) continue;
+    if (a !== null && b !== null && a.days === b.days && a.from === b.from) continue;
+    const widens = b === null || (a !== null && (b.days > a.days || b.from !== a.from));
+    out.push({ category, change: widens ? 'widens' : 'narrows', old: a, new: b });
+  }
+  return out;
+}
+
 /**
  * Every (purpose, category) cell whose decision or mask differs between two policies, in
  * the new policy's purpose and category order. A purpose or category that exists on one
@@ -132,6 +171,6 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Pol
   return {
     oldVersion: before.version, newVersion: after.version, oldDeclared: before.declaredVersion, newDeclared: after.declaredVersion,
     versionReused: before.declaredVersion === after.declaredVersion && before.hash !== after.hash,
-    purposes: purposeChanges(before, after), scopes: scopeChanges(before, after), cells,
+    purposes: purposeChanges(before, after), scopes: scopeChanges(before, after), cells, retention: retentionChanges(before, after),
   };
 }

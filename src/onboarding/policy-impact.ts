@@ -3,7 +3,7 @@ import { toDbTime } from '../audit/columns';
 import type { AuditReads } from '../audit';
 import { now } from '../clock';
 import { scopeFilter, ScopedEntity } from '../loaders/scope-sql';
-import { caseValidFor, Category, CompiledPolicy, decideField, resolvePurpose, rowScope, Scope, SubjectFacts } from '../policy';
+import { caseValidFor, Category, CompiledPolicy, decideField, resolvePurpose, retentionFor, rowScope, Scope, SubjectFacts } from '../policy';
 import { caseLookup } from '../relationships/cases';
 import { CellOutcome, compareOutcomes } from './policy-diff';
 
@@ -14,6 +14,8 @@ export interface RecordedDecision {
   readonly decision: CellOutcome['decision'];
   readonly mask: string | null;
   readonly reason: string;
+  /** The type of the row the field was on (`Device`): where a category's retention period runs. */
+  readonly entity?: string;
 }
 
 const DENIED: CellOutcome = Object.freeze({ decision: 'DENY', mask: null });
@@ -28,12 +30,18 @@ const CONDITIONS_MET: SubjectFacts = Object.freeze({ erased: false, minor: false
  * A recorded decision decided again under `policy` with decideField, from the subject facts
  * the record's reason implies: an erased subject, a missing consent or a minor's missing
  * guardian consent stay what they were (and deny again wherever the new policy still asks for them).
+ * A value that was past its retention stays past it wherever the new policy still keeps a period
+ * for its category on its row's type (the record does not say by how much it was past: a longer
+ * period is reported in the diff's retention changes, not here); without one, it is decided by
+ * the new table.
  */
-export function redecide(policy: CompiledPolicy, r: Pick<RecordedDecision, 'purpose' | 'category' | 'reason'>): CellOutcome {
+export function redecide(policy: CompiledPolicy, r: Pick<RecordedDecision, 'purpose' | 'category' | 'reason' | 'entity'>): CellOutcome {
   const resolved = resolvePurpose(policy, r.purpose);
   if (!resolved.ok || !policy.categories.includes(r.category as Category)) return DENIED;
   const facts = r.reason === 'SUBJECT_ERASED' ? ERASED : r.reason === 'CONSENT_MISSING' ? NO_CONSENT : r.reason === 'GUARDIAN_CONSENT_MISSING' ? MINOR_WITHOUT_GUARDIAN : CONDITIONS_MET;
-  const d = decideField(policy, resolved.purpose, r.category as Category, facts);
+  const category = r.category as Category;
+  const expired = r.reason === 'RETENTION_EXPIRED' && (r.entity === undefined ? policy.retention[category] !== undefined : retentionFor(policy, category, r.entity) !== null);
+  const d = decideField(policy, resolved.purpose, category, facts, expired);
   return d.decision === 'DENY' ? DENIED : { decision: d.decision, mask: d.mask };
 }
 
@@ -84,7 +92,7 @@ export interface ReplayOptions {
   readonly clients?: readonly { readonly id: string; readonly providers: readonly string[] }[];
 }
 
-type Row = { id: number | string; client_id: string; purpose: string; case_ref: string | null; category: string; decision: CellOutcome['decision']; mask: string | null; reason: string };
+type Row = { id: number | string; client_id: string; purpose: string; case_ref: string | null; entity: string; category: string; decision: CellOutcome['decision']; mask: string | null; reason: string };
 
 /** The rows an audit record can name (its `entity`, `entity_id` the row id as text), each joined under its own alias. */
 const ENTITY_ROWS: readonly [ScopedEntity, string, string][] = [
@@ -189,12 +197,12 @@ export async function replayAudit(audit: AuditReads, ds: DataSource, policy: Com
   let last = first === null ? null : Number(first) - 1;
   while (last !== null) {
     const rows = (await ds.query(
-      `SELECT id, client_id, purpose, case_ref, category, decision, mask, reason FROM audit_events WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ${pageSize}`,
+      `SELECT id, client_id, purpose, case_ref, entity, category, decision, mask, reason FROM audit_events WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ${pageSize}`,
       [last, ...window],
     )) as Row[];
     const refused = scopes.size && rows.length ? await pageRefusedByScope(ds, rows, scopes, providers, caseValid) : null;
     for (const r of rows) {
-      const key = `${r.purpose}\u0000${r.category}\u0000${r.reason}`;
+      const key = `${r.purpose}\u0000${r.category}\u0000${r.reason}\u0000${r.entity}`;
       let next = memo.get(key);
       if (!next) memo.set(key, (next = redecide(policy, r)));
       const counterKey = `${r.client_id}\u0000${r.category}`;

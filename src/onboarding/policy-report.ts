@@ -1,5 +1,5 @@
 import { clientMayDeclare, CompiledPolicy, Purpose, resolvePurpose, Scope, SCOPE_MEANING } from '../policy';
-import type { CellOutcome, PolicyDiff, ScopeChange } from './policy-diff';
+import type { CellOutcome, PolicyDiff, RetentionPeriod, ScopeChange } from './policy-diff';
 import type { PolicyImpact } from './policy-impact';
 
 export interface ReportInput {
@@ -79,9 +79,15 @@ export function policyReport(input: ReportInput): string {
     const n = diff.scopes.length - w;
     out.push('', `**${count(w, 'scope')} ${w === 1 ? 'widens' : 'widen'}, ${count(n, 'scope')} ${n === 1 ? 'narrows' : 'narrow'}.**`);
   }
+  if (diff.retention.length) {
+    const w = diff.retention.filter((c) => c.change === 'widens').length;
+    const n = diff.retention.length - w;
+    out.push('', `**${count(w, 'retention period')} ${w === 1 ? 'widens' : 'widen'}, ${count(n, 'retention period')} ${n === 1 ? 'narrows' : 'narrow'}.**`);
+  }
   const widensPurpose = diff.purposes.some((p) => p.change === 'added' || p.change === 'no longer needs consent' || p.change === 'no longer needs a case reference');
   const widensScope = diff.scopes.some((c) => c.change === 'widens');
-  if (widens || widensPurpose || widensScope) {
+  const widensRetention = diff.retention.some((c) => c.change === 'widens');
+  if (widens || widensPurpose || widensScope || widensRetention) {
     out.push('', 'This change discloses more personal data than the current policy: under §9 of the privacy policy (amendments and notices), data subjects must be notified, prominently, before it takes effect.');
   }
 
@@ -91,6 +97,12 @@ export function policyReport(input: ReportInput): string {
   }
 
   if (diff.scopes.length) out.push('', ...scopeSection(input, diff.scopes));
+
+  if (diff.retention.length) {
+    const period = (p: RetentionPeriod | null) => (p === null ? 'kept without limit' : `${count(p.days, 'day')} from ${code(p.from)}`);
+    out.push('', '## Retention', '', 'How long a category\'s values are released and kept (the privacy policy\'s §3(3)); past it they are denied `RETENTION_EXPIRED` to every purpose.', '',
+      ...table(['category', 'change', 'old', 'new'], diff.retention.map((c) => [code(c.category), `**${c.change}**`, period(c.old), period(c.new)])));
+  }
 
   out.push('', '## Cells', '');
   if (!diff.cells.length) out.push('No (purpose, category) cell changes.');
@@ -132,7 +144,8 @@ function impactSection(days: number, impact: PolicyImpact): string[] {
     `## Impact on the last ${count(days, 'day')} of audit`,
     '',
     `${count(impact.records, 'audit record')} from ${impact.since.toISOString()} to ${impact.until.toISOString()}, decided again under the new policy from the facts each record keeps ` +
-      '(purpose, category, client, reason): a record denied because the subject was erased, or lacked a consent or a guardian\'s consent, stays denied wherever the new policy still asks for it.',
+      '(purpose, category, client, reason): a record denied because the subject was erased, or lacked a consent or a guardian\'s consent, stays denied wherever the new policy still asks for it, ' +
+      'and one denied because its value was past retention stays denied wherever the new policy still keeps a period for that category (a longer one is under "Retention").',
     '',
   ];
   const scoped = impact.scopes.length > 0;

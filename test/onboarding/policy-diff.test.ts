@@ -122,6 +122,32 @@ describe('the diff', () => {
     ]);
     // research.open inherits research's scope; a purpose added or removed is no scope change.
     expect(diff.scopes).toEqual([]);
+    expect(diff.retention).toEqual([]);
+  });
+
+  it('reports retention periods removed, made longer or shorter, or added, and asks for the notice when values are kept longer', async () => {
+    const text = current.replace(/version: .*\n/, 'version: "2026-12-03.2"\n')
+      .replace(/\n  location\.precise: \{ days: 90, from: Device\.lastSeenAt \}/, '')
+      .replace('device.identifier: { days: 365,', 'device.identifier: { days: 730,')
+      .replace('contact.phone: { days: 1095,', 'contact.phone: { days: 365,');
+    writeFileSync(path.join(dir, 'retention.yaml'), text);
+    const diff = diffPolicies(compilePolicy(parsePolicy(current, 'old.yaml')), compilePolicy(parsePolicy(text, 'new.yaml')));
+    expect(diff.cells).toEqual([]);
+    // In the policy's category order.
+    expect(diff.retention).toEqual([
+      { category: 'contact.phone', change: 'narrows', old: { days: 1095, from: 'Order.createdAt' }, new: { days: 365, from: 'Order.createdAt' } },
+      { category: 'device.identifier', change: 'widens', old: { days: 365, from: 'Device.lastSeenAt' }, new: { days: 730, from: 'Device.lastSeenAt' } },
+      { category: 'location.precise', change: 'widens', old: { days: 90, from: 'Device.lastSeenAt' }, new: null },
+    ]);
+    const { out } = await policyDiff(CURRENT, path.join(dir, 'retention.yaml'));
+    expect(out).toContain('**2 retention periods widen, 1 retention period narrows.**');
+    expect(out).toContain('must be notified');
+    expect(out).toContain('| `location.precise` | **widens** | 90 days from `Device.lastSeenAt` | kept without limit |');
+    expect(out).toContain('| `contact.phone` | **narrows** | 1,095 days from `Order.createdAt` | 365 days from `Order.createdAt` |');
+    // Only shorter periods: no notice.
+    const shorter = current.replace(/version: .*\n/, 'version: "2026-12-03.3"\n').replace('contact.phone: { days: 1095,', 'contact.phone: { days: 365,');
+    writeFileSync(path.join(dir, 'shorter.yaml'), shorter);
+    expect((await policyDiff(CURRENT, path.join(dir, 'shorter.yaml'))).out).not.toContain('must be notified');
   });
 });
 
@@ -193,12 +219,12 @@ describe('--impact', () => {
   const ago = (days: number) => new Date(new Date(TEST_TODAY).getTime() - days * DAY);
 
   /** Commits one request's records through the audit writer, as the gateway would. */
-  async function audited(clientId: string, purpose: string, at: Date, records: [Category, 'ALLOW' | 'MASK' | 'DENY', string | null, string][]) {
+  async function audited(clientId: string, purpose: string, at: Date, records: [Category, 'ALLOW' | 'MASK' | 'DENY', string | null, string, string?][]) {
     const resolved = resolvePurpose(policy, purpose);
     if (!resolved.ok) throw new Error(purpose);
     const d = new Disclosure(`req-${Math.random()}`, clientId, purpose as Purpose, resolved.basis, null, policy, at, false);
-    for (const [category, decision, mask, reason] of records) {
-      d.records.push({ subjectId: 1, entity: 'User', entityId: '1', field: 'f', category, decision, mask, reason, basis: resolved.basis, consentId: null } as FieldRecord);
+    for (const [category, decision, mask, reason, entity = 'User'] of records) {
+      d.records.push({ subjectId: 1, entity, entityId: '1', field: 'f', category, decision, mask, reason, basis: resolved.basis, consentId: null } as FieldRecord);
     }
     const audit = createAudit(store.ds);
     await audit.commit(d);
@@ -249,6 +275,18 @@ describe('--impact', () => {
     expect(pages).toEqual([2, 4, 6, 8, 10, 11]);
   });
 
+  it('a value denied past its retention stays denied while the new policy keeps a period for it, and is decided by the table once it does not', async () => {
+    // Alone in its window, long before the others.
+    await audited('risk-engine', 'security.risk-control', ago(300), [['location.precise', 'DENY', null, 'RETENTION_EXPIRED', 'Device'], ['location.precise', 'ALLOW', null, 'POLICY_ALLOWS', 'Device']]);
+    const window = { days: 2, until: ago(299) };
+    const same = await replayAudit(createProjection(store.ds), store.ds, policy, window);
+    expect(same).toMatchObject({ records: 2, changed: 0, widens: 0 });
+    const kept = compilePolicy(parsePolicy(current.replace(/\n  location\.precise: \{ days: 90, from: Device\.lastSeenAt \}/, ''), 'kept.yaml'));
+    const unlimited = await replayAudit(createProjection(store.ds), store.ds, kept, window);
+    expect(unlimited).toMatchObject({ records: 2, changed: 1, widens: 1 });
+    expect(unlimited.rows).toEqual([{ clientId: 'risk-engine', category: 'location.precise', records: 2, changed: 1, widens: 1, narrows: 0, masks: 0, outOfScope: 0 }]);
+  });
+
   it('an empty window replays nothing', async () => {
     const impact = await replayAudit(createProjection(store.ds), store.ds, policy, { days: 1, until: ago(100) });
     expect(impact).toMatchObject({ records: 0, changed: 0, rows: [] });
@@ -266,7 +304,14 @@ describe('redecide: a recorded decision under another policy, from the facts the
     ['an erased subject stays denied even then', noConsent, 'personalization', 'location.coarse', 'SUBJECT_ERASED', 'DENY'],
     ['a table denial is decided by the new table', base, 'service.payment', 'financial.card', 'PURPOSE_FORBIDS', 'ALLOW'],
     ['a purpose the policy no longer has discloses nothing', base, 'service.teleport', 'contact.phone', 'POLICY_ALLOWS', 'DENY'],
+    ['a value past its retention stays denied while its category keeps a period', base, 'security.risk-control', 'location.precise', 'RETENTION_EXPIRED', 'DENY'],
   ])('%s', (_name, policy, purpose, category, reason, decision) => {
     expect(redecide(policy, { purpose, category, reason }).decision).toBe(decision);
+  });
+
+  it('a value past its retention is judged on its row\'s type: a period that runs on other rows no longer denies it', () => {
+    const moved = compilePolicy(parsePolicy(current.replace('location.precise: { days: 90, from: Device.lastSeenAt }', 'location.precise: { days: 90, from: Order.createdAt }'), 'moved.yaml', { checkVocabulary: false }));
+    expect(redecide(base, { purpose: 'security.risk-control', category: 'location.precise', reason: 'RETENTION_EXPIRED', entity: 'Device' }).decision).toBe('DENY');
+    expect(redecide(moved, { purpose: 'security.risk-control', category: 'location.precise', reason: 'RETENTION_EXPIRED', entity: 'Device' }).decision).toBe('ALLOW');
   });
 });
