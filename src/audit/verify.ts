@@ -28,6 +28,8 @@ export interface ChainReport {
   chainId: string;
   /** Records covered by the head this verification started from. */
   length: number;
+  /** Batches covered by it (0: a chain written record by record, or one no writer registered). */
+  batches: number;
   headHash: string;
   ok: boolean;
   firstBad?: FirstBad;
@@ -284,7 +286,7 @@ async function unregisteredChains(ds: DataSource, registered: Set<string>): Prom
       const [first] = await ds.query(`SELECT id, seq FROM ${table} WHERE chain_id = ? ORDER BY seq LIMIT 1`, [chainId]);
       const [count] = await ds.query(`SELECT COUNT(*) AS n FROM ${table} WHERE chain_id = ?`, [chainId]);
       out.set(chainId, {
-        chainId, length: Number(count.n), headHash: '', ok: false,
+        chainId, length: Number(count.n), batches: 0, headHash: '', ok: false,
         firstBad: { table, id: Number(first.id), seq: Number(first.seq), problem: 'inserted', detail: 'its chain was never registered by a writer' },
       });
     }
@@ -312,7 +314,7 @@ export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgre
     const progress = (chainChecked: number) => onProgress?.({ chainId: head.chainId, chainChecked, chainTotal: head.seq, checked: done + chainChecked, total });
     const firstBad = head.batch === 0 && head.seq > 0 ? await walkRecordChain(ds, head, pageSize, progress) : await walkBatchChain(ds, head, pageSize, progress);
     done += head.seq;
-    const report: ChainReport = { chainId: head.chainId, length: head.seq, headHash: head.hash, ok: !firstBad, ...(firstBad ? { firstBad } : {}) };
+    const report: ChainReport = { chainId: head.chainId, length: head.seq, batches: head.batch, headHash: head.hash, ok: !firstBad, ...(firstBad ? { firstBad } : {}) };
     reports.push(report);
     if (options.record !== false) {
       const detail = firstBad ? `${firstBad.problem} at ${nameFirstBad(firstBad)}: ${firstBad.detail}`.slice(0, 255) : `${head.seq} records`;

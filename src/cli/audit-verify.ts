@@ -1,6 +1,9 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
+import { AnchorFileError, anchorsFrom, checkAnchors, HeadAnchors, parseAnchors } from '../audit/anchors';
+import { now } from '../clock';
 import { verifyChains } from '../audit/verify';
 import { describeChain, describeVerdict } from '../audit/verify-report';
 import { policyLedger } from '../db/entities/PolicyVersion';
@@ -72,11 +75,39 @@ export function describePolicyVersions(uses: readonly PolicyVersionUse[]): { ok:
   return { ok: false, lines: [...lines, `policy version check FAILED: ${unknown.length} of ${uses.length - legacy} stamped version(s) not in the ledger: ${unknown.map((u) => u.version).join(', ')}${legacyNote}`] };
 }
 
+/** The heads anchored in `file` against the chains now (none anchored yet: nothing to compare). */
+async function checkHeadsFile(ds: DataSource, file: string): Promise<{ ok: boolean; lines: string[] }> {
+  if (!existsSync(file)) return { ok: true, lines: [`heads: ${file} does not exist yet; nothing anchored to compare`] };
+  let anchors;
+  try {
+    anchors = parseAnchors(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    return { ok: false, lines: [`heads check FAILED: ${e instanceof AnchorFileError ? e.message : `${file} cannot be read`}`] };
+  }
+  const problems = await checkAnchors(ds, anchors);
+  if (!problems.length) return { ok: true, lines: [`heads: all ${anchors.chains.length} chain(s) anchored at ${anchors.at} still hold their heads`] };
+  return {
+    ok: false,
+    lines: [
+      ...problems.map((p) => `chain ${p.chainId}: ${p.problem.toUpperCase()}: ${p.detail}`),
+      `heads check FAILED: ${problems.length} of ${anchors.chains.length} chain(s) anchored at ${anchors.at} no longer hold their heads`,
+    ],
+  };
+}
+
+/** Replace the heads file whole (written beside it, then renamed), so that a crash leaves the old one. */
+function writeAnchors(file: string, anchors: HeadAnchors): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(anchors, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
 const program = new Command('audit:verify')
   .description('Check every audit hash chain completely, and every record\'s policy version against the ledger; exit 1 naming the first record changed, removed or inserted, or the versions not in the ledger')
   .option('--page-size <n>', 'records read per query', positive, 2000)
   .option('--no-record', 'do not stamp the outcome on the chains (last_verified_*)')
-  .action(async (opts: { pageSize: number; record: boolean }) => {
+  .option('--heads <file>', 'chain heads kept outside the database: fail if a chain anchored there was cut back, rewritten or removed; after a run that passes, anchor the heads verified in it')
+  .action(async (opts: { pageSize: number; record: boolean; heads?: string }) => {
     const ok = await withStore(async (ds) => {
       const bar = new SingleBar({ format: 'verify {bar} {value}/{total} records | {eta_formatted} left', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
       let started = false;
@@ -92,7 +123,15 @@ const program = new Command('audit:verify')
       // Then what each record says it was decided under: a version the ledger does not vouch for.
       const versions = describePolicyVersions(await checkPolicyVersions(ds));
       for (const line of versions.lines) process.stdout.write(line + '\n');
-      return verdict.ok && versions.ok;
+      if (!opts.heads) return verdict.ok && versions.ok;
+      const anchored = await checkHeadsFile(ds, opts.heads);
+      for (const line of anchored.lines) process.stdout.write(line + '\n');
+      const ok = verdict.ok && versions.ok && anchored.ok;
+      if (ok) {
+        writeAnchors(opts.heads, anchorsFrom(reports, now()));
+        process.stdout.write(`heads anchored in ${opts.heads}: ${reports.filter((r) => r.length > 0).length} chain(s)\n`);
+      }
+      return ok;
     });
     if (!ok) process.exitCode = 1;
   });

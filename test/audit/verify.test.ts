@@ -69,7 +69,7 @@ async function rehashBatch(ds: DataSource, id: number): Promise<void> {
 test('an untouched chain verifies, batches and projection, and the result is stamped on the chain', async () => {
   const { chainId, batches } = await freshChain(store.ds);
   const r = await reportFor(chainId);
-  expect(r).toEqual({ chainId, length: 30, headHash: batches[2].hash, ok: true });
+  expect(r).toEqual({ chainId, length: 30, batches: 3, headHash: batches[2].hash, ok: true });
   const chain = (await listChains(store.ds)).find((c) => c.chainId === chainId)!;
   expect(chain).toMatchObject({ headSeq: 30, headBatch: 3, projectedSeq: 30, headHash: batches[2].hash, lastVerifiedOk: true, lastVerifiedDetail: '30 records' });
   expect(chain.lastVerifiedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
