@@ -5,7 +5,7 @@ import { purposeDirective } from '../callers/purpose';
 import { sensitiveDirective } from './directives';
 import { AuditResolver } from './resolvers/AuditResolver';
 import { ConsentResolver } from './resolvers/ConsentResolver';
-import { ConsoleResolver } from './resolvers/ConsoleResolver';
+import { ConsoleResolver, RecipientResolver } from './resolvers/ConsoleResolver';
 import { DeviceResolver } from './resolvers/DeviceResolver';
 import { ErasureResolver } from './resolvers/ErasureResolver';
 import { OnboardingCheckResolver } from './resolvers/OnboardingCheckResolver';
@@ -18,7 +18,7 @@ import { UserResolver } from './resolvers/UserResolver';
 
 /** Resolver classes of the API; other stages (consent, audit, onboarding) add theirs here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver, AuditResolver, ErasureResolver, OnboardingCheckResolver, OnboardingNoticeResolver, ConsoleResolver, RelationshipResolver, SubjectRequestResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [QueryResolver, UserResolver, OrderResolver, DeviceResolver, ConsentResolver, AuditResolver, RecipientResolver, ErasureResolver, OnboardingCheckResolver, OnboardingNoticeResolver, ConsoleResolver, RelationshipResolver, SubjectRequestResolver];
 
 let built: GraphQLSchema | null = null;
 

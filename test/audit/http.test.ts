@@ -120,6 +120,19 @@ describe('who received Tom\'s data (user 4)', () => {
     expect(res.body.data.disclosureReport).toEqual(expected);
   });
 
+  test('each recipient\'s purposes come with their relationship scope under the policy now in force (SPEC §11)', async () => {
+    const tom = await gw.gql(KEYS.security, '{ disclosureReport(subjectId: "4") { clientId purposes scopes { purpose scope declarable } } }', { purpose: 'audit.review' });
+    expect(tom.body.data.disclosureReport).toEqual([
+      { clientId: 'mall-app', purposes: ['personalization'], scopes: [{ purpose: 'personalization', scope: 'all', declarable: ['personalization'] }] },
+      { clientId: 'risk-engine', purposes: ['security.risk-control'], scopes: [{ purpose: 'security.risk-control', scope: 'all', declarable: ['security.risk-control'] }] },
+    ]);
+    // Alipay reads Alice's name through her Alipay account: a recipient under the `provider` scope.
+    await ask(KEYS.alipay, 'service.payment', '{ user(id: "1") { realName } }');
+    const alice = await gw.gql(KEYS.security, '{ disclosureReport(subjectId: "1") { clientId scopes { purpose scope meaning } } }', { purpose: 'audit.review' });
+    const alipay = alice.body.data.disclosureReport.find((r: { clientId: string }) => r.clientId === 'pay-alipay');
+    expect(alipay.scopes).toEqual([{ purpose: 'service.payment', scope: 'provider', meaning: expect.stringContaining('provider') }]);
+  });
+
   test('auditEvents filters the real records: the denials of Tom\'s data', async () => {
     const res = await gw.gql(KEYS.security, '{ auditEvents(filter: { subjectId: "4", decision: DENY }) { edges { node { clientId purpose field reason } } } }', { purpose: 'audit.review' });
     // One record per row refused by id (field `*`), none per field it would have had.

@@ -235,12 +235,16 @@ describe('Subject', () => {
     await openView(page, 'subject');
     await page.fill('input[name=subjectId]', '1');
     await page.click('form.filters button[type=submit]');
-    const { disclosureReport, consents } = await review(gw, `{ disclosureReport(subjectId: 1) { clientId count firstAt lastAt } subjectReview(subjectId: 1) { consents { id purpose active byGuardian } } }`)
-      .then((d) => ({ disclosureReport: d.disclosureReport as { clientId: string; count: number }[], consents: d.subjectReview.consents as { id: string; active: boolean }[] }));
+    const { disclosureReport, consents } = await review(gw, `{ disclosureReport(subjectId: 1) { clientId count firstAt lastAt scopes { purpose scope } } subjectReview(subjectId: 1) { consents { id purpose active byGuardian } } }`)
+      .then((d) => ({ disclosureReport: d.disclosureReport as { clientId: string; count: number; scopes: { purpose: string; scope: string }[] }[], consents: d.subjectReview.consents as { id: string; active: boolean }[] }));
     expect(disclosureReport.length).toBeGreaterThanOrEqual(6);
     await page.waitForSelector('[data-testid=disclosure-report]');
     const shown = await page.$$eval('[data-testid=disclosure-report] tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.client, tr.lastElementChild!.textContent]));
     expect(shown).toEqual(disclosureReport.map((r) => [r.clientId, r.count.toLocaleString('en-US')]));
+    // Each purpose with its relationship scope, as the API gives it (SPEC §11), e.g. the mall's `orders`.
+    const scopes = await page.$$eval('[data-testid=disclosure-report] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('[data-scope-of]')].map((s) => `${(s as HTMLElement).dataset.scopeOf}:${s.textContent}`)));
+    expect(scopes).toEqual(disclosureReport.map((r) => r.scopes.map((x) => `${x.purpose}: scope ${x.scope}`)));
+    expect(scopes.flat()).toContain('service.fulfilment: scope orders');
     // Denied-only clients received nothing: the analytics SDK got Alice's data (consent), the account service only asked about others.
     expect(shown.map(([c]) => c)).not.toContain('account-service');
 

@@ -60,13 +60,17 @@ export function SubjectView({ params, clients, serverTime }: { params: UrlParams
             {answer.disclosureReport.length === 0 ? <Empty>No client has received any of this subject's data.</Empty> : (
               <div class="table-wrap">
                 <table class="grid" data-testid="disclosure-report">
-                  <thead><tr><th>Recipient</th><th>Categories</th><th>Purposes</th><th>First (UTC)</th><th>Last (UTC)</th><th class="num">Fields</th></tr></thead>
+                  <thead><tr><th>Recipient</th><th>Categories</th><th>Purposes (scope)</th><th>First (UTC)</th><th>Last (UTC)</th><th class="num">Fields</th></tr></thead>
                   <tbody>
                     {answer.disclosureReport.map((r) => (
                       <tr data-client={r.clientId}>
                         <td><ClientName id={r.clientId} names={names} /></td>
                         <td>{r.categories.map((c) => <span class="tag">{c}</span>)}</td>
-                        <td>{r.purposes.map((p) => <span class="tag">{p}</span>)}</td>
+                        <td>{r.purposes.map((p) => {
+                          // Its relationship scope under the policy now in force (SPEC §11), beside it.
+                          const scope = r.scopes.find((x) => x.purpose === p);
+                          return <span class="purpose-scope"><span class="tag">{p}</span>{scope && <span class="scope muted" data-scope-of={p} title={scope.meaning}> scope {scope.scope}</span>}</span>;
+                        })}</td>
                         <td class="nowrap">{utc(r.firstAt)}</td>
                         <td class="nowrap">{utc(r.lastAt)}</td>
                         <td class="num">{count(r.count)}</td>

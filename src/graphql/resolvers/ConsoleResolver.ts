@@ -1,5 +1,6 @@
 import { AuditorOnly } from '../../enforcement/audience';
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Recipient as RecipientRow } from '../../audit/review';
 import { listChains } from '../../audit/verify';
 import { now } from '../../clock';
 import { Client } from '../../db/entities';
@@ -12,6 +13,7 @@ import {
   AuditChainStatus, ChainVerification, ClientActivity, ClientDecisionTotals, ConsoleClient, ConsoleSession, PurposeScope, RecordsDownload, RecordsFormat, SubjectReview,
 } from '../types/Console';
 import { toConsent } from './ConsentResolver';
+import { Recipient } from '../types/AuditReport';
 
 /** The path of the streaming download route (src/http/records-download.ts). */
 export const RECORDS_DOWNLOAD_PATH = '/console/records';
@@ -178,5 +180,16 @@ export class ConsoleResolver {
     const { token, expiresAt } = await issueDownload(ctx.ds, { clientId: ctx.caller.id, subjectId: id, format: format === 'CSV' ? 'csv' : 'ndjson' });
     logReview(ctx, 'createRecordsDownload', { subjectId: id, format });
     return { url: `${RECORDS_DOWNLOAD_PATH}?token=${token}`, expiresAt, format };
+  }
+}
+
+/** A recipient's scopes (SPEC §11: the disclosure report shows scopes too), wherever it is read: disclosureReport and requestErasure's receipt. */
+@Resolver(() => Recipient)
+export class RecipientResolver {
+  @FieldResolver(() => [PurposeScope], { description: 'The relationship scope, under the policy now in force, of each purpose it received the subject\'s data for: about whom that purpose lets it see anything at all.' })
+  scopes(@Root() r: RecipientRow, @Ctx() ctx: GatewayContext): PurposeScope[] {
+    // Read under a declared purpose only (audit.review, account): its policy is the gateway's.
+    const policy = ctx.request.disclosure?.policy;
+    return policy ? purposeScopes(policy, r.purposes) : [];
   }
 }
