@@ -328,6 +328,10 @@ describe('closing', () => {
     const c = await close(r.id, 'REFUSED', 'TOO_BUSY');
     expect(c.status).toBe(400);
     expect(c.body.data).toBeUndefined();
+    // In a variable (as here): BAD_USER_INPUT, as docs/api.md says; written in the document, GRAPHQL_VALIDATION_FAILED.
+    expect(c.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const literal = await gw.gql(KEYS.account, `mutation { closeSubjectRequest(input: { id: "${r.id}", outcome: REFUSED, refusalGround: TOO_BUSY }) { id } }`, { purpose: 'account' });
+    expect([literal.status, literal.body.errors[0].extensions.code]).toEqual([400, 'GRAPHQL_VALIDATION_FAILED']);
     expect(await current(r.id)).toEqual(r);
   });
 
