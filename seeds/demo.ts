@@ -22,8 +22,9 @@ const t = (iso: string) => new Date(iso);
  * The day the demo's dates are written for (the tests' "today"). Loaded later, every date of the
  * demo (devices last seen, orders, consents, authorisations, Erin's erasure, the legal case) is
  * moved by the whole days since, so that retention and the case's expiry treat the demo alike
- * whatever the day it is loaded on: Alice's device was seen five days before, not in 2026. Birth
- * dates are not moved (who is a minor is the privacy policy's own rule, against the real date).
+ * whatever the day it is loaded on: Alice's device was last seen about five days before that day,
+ * whatever the year. Birth dates are not moved (who is a minor is the privacy policy's own rule,
+ * against the real date).
  */
 export const DEMO_DAY = t('2026-11-25T12:00:00Z');
 const DAY_MS = 86_400_000;
