@@ -17,9 +17,10 @@ export class RequestState {
   #disclosure: Disclosure | null = null;
   /** running → committing (the audit commit started: the response will leave) or abandoned (it never will). */
   #progress: 'running' | 'committing' | 'abandoned' = 'running';
-  #operation: 'query' | 'mutation' | 'subscription' | null = null;
   /** When it is given up if still running (a performance.now() time; src/request/deadline.ts). */
   #deadlineAt = Infinity;
+  /** The operation's type, once Apollo has resolved it (src/request/deadline.ts): a mutation is never given up. */
+  operation: 'query' | 'mutation' | 'subscription' | null = null;
 
   constructor(
     /** The request id: `X-Request-Id`, and what its audit records carry. */
@@ -35,14 +36,6 @@ export class RequestState {
     return this.#disclosure;
   }
 
-  /** The operation's type, once Apollo has resolved it (src/request/deadline.ts). */
-  get operation(): 'query' | 'mutation' | 'subscription' | null {
-    return this.#operation;
-  }
-
-  set operation(type: 'query' | 'mutation' | 'subscription' | null) {
-    this.#operation = type;
-  }
 
   /** Given up at its deadline: its response will never be sent. */
   get abandoned(): boolean {
@@ -73,7 +66,7 @@ export class RequestState {
    * failed). True if given up.
    */
   abandon(): boolean {
-    if (this.#progress !== 'running' || this.#operation === 'mutation' || this.#operation === 'subscription') return false;
+    if (this.#progress !== 'running' || this.operation === 'mutation' || this.operation === 'subscription') return false;
     this.#progress = 'abandoned';
     return true;
   }

@@ -1,4 +1,5 @@
 import { createHash, createHmac, hash } from 'node:crypto';
+import { lruGet } from '../../lru';
 import { maskText } from './redacted';
 
 /** SHA-256's block: a key longer than this is hashed first, a shorter one zero-padded (RFC 2104). */
@@ -47,16 +48,9 @@ class HmacSha256 {
   }
 }
 
-/** One per secret (the gateway has one; tests use a few). */
+/** One per secret (the gateway has one; tests use a few), at most 16 kept. */
 const macs = new Map<string, HmacSha256>();
-function macFor(secret: string): HmacSha256 {
-  let mac = macs.get(secret);
-  if (!mac) {
-    if (macs.size >= 16) macs.clear();
-    macs.set(secret, (mac = new HmacSha256(secret)));
-  }
-  return mac;
-}
+const macFor = (secret: string): HmacSha256 => lruGet(macs, secret, () => new HmacSha256(secret), 16);
 
 /** PSEUDONYM (SPEC §4): `psn_` + 22 characters of base64url(HMAC-SHA256(secret, clientId:value)), stable per client, unlinkable across clients. */
 export function maskPseudonym(secret: string, clientId: string, value: unknown): string | null {
