@@ -14,16 +14,17 @@ import { projectionSelect, UnfoldDialect } from './record';
  */
 
 /** A chain's projection progress: the last batch projected and its last record. */
-export const PROGRESS_SQL = 'SELECT projected_batch, projected_seq FROM audit_chains WHERE chain_id = ?';
+export const PROGRESS_SQL = 'SELECT projected_batch, projected_seq FROM audit_projection_progress WHERE chain_id = ?';
 
 /** The next batches to project (seq, first record, record count), in order. */
 export const NEXT_BATCHES_SQL = 'SELECT seq, first_seq, record_count FROM audit_batches WHERE chain_id = ? AND seq > ? ORDER BY seq LIMIT ?';
 
 /** Optimistic: moves only if no other projector moved it since it was read. */
-export const ADVANCE_SQL = 'UPDATE audit_chains SET projected_batch = ?, projected_seq = ? WHERE chain_id = ? AND projected_batch = ?';
+export const ADVANCE_SQL = 'UPDATE audit_projection_progress SET projected_batch = ?, projected_seq = ? WHERE chain_id = ? AND projected_batch = ?';
 
 /** Chains with committed batches not yet projected (any process's, a stopped one's too). */
-export const PENDING_SQL = 'SELECT chain_id, head_batch FROM audit_chains WHERE projected_batch < head_batch ORDER BY chain_id';
+export const PENDING_SQL = `SELECT c.chain_id, c.head_batch FROM audit_chains c JOIN audit_projection_progress p ON p.chain_id = c.chain_id
+                             WHERE p.projected_batch < c.head_batch ORDER BY c.chain_id`;
 
 /**
  * `INSERT INTO audit_events … SELECT <every record column> FROM <source>`: the store's `source`

@@ -11,7 +11,8 @@ import { SharedSignal } from './signal';
  * The audit_events projection: after each commit of the batch log, the batches are unfolded
  * into one audit_events row per record, in the same process but off the requests' path, in
  * steps of up to maxRecords records per transaction. Each step moves the chain's progress
- * (audit_chains.projected_batch / projected_seq) in the same transaction as its rows, and only
+ * (audit_projection_progress.projected_batch / projected_seq: a row of its own, never the
+ * chain's audit_chains row, which only its writer moves) in the same transaction as its rows, and only
  * if nobody moved it first, so a step is all-or-nothing and never applied twice, whoever runs it
  * (this process, another gateway process, a CLI). Each step also lets the tables that follow
  * the projection (ProjectionFollower: the console's hourly counts) catch up on the records it

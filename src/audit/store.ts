@@ -38,7 +38,9 @@ export class AuditStoreError extends Error {}
 
 export const HEAD_SQL = 'SELECT head_batch, head_seq, head_hash FROM audit_chains WHERE chain_id = ?';
 export const MOVE_HEAD_SQL = 'UPDATE audit_chains SET head_batch = ?, head_seq = ?, head_hash = ? WHERE chain_id = ? AND head_batch = ?';
-export const REGISTER_SQL = 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash, projected_batch, projected_seq) VALUES (?, ?, ?, ?, ?, 0, 0)';
+export const REGISTER_SQL = 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash) VALUES (?, ?, ?, ?, ?)';
+/** With the registration, the chain's projection progress row (nothing projected yet); from then on only the projection writes it. */
+export const REGISTER_PROGRESS_SQL = 'INSERT INTO audit_projection_progress (chain_id, projected_batch, projected_seq) VALUES (?, 0, 0)';
 
 export function headOf(row: Record<string, unknown> | undefined): { registered: boolean; head: ChainHead } {
   return row ? { registered: true, head: { batch: Number(row.head_batch), seq: Number(row.head_seq), hash: String(row.head_hash) } } : { registered: false, head: EMPTY_HEAD };
@@ -61,7 +63,8 @@ export function appendStatements(chainId: string, startedAt: string, registered:
     }
     out.push([batchInsertSql(n), params]);
   }
-  out.push(registered ? [MOVE_HEAD_SQL, [head.batch, head.seq, head.hash, chainId, before.batch]] : [REGISTER_SQL, [chainId, toDbTime(startedAt), head.batch, head.seq, head.hash]]);
+  if (registered) out.push([MOVE_HEAD_SQL, [head.batch, head.seq, head.hash, chainId, before.batch]]);
+  else out.push([REGISTER_SQL, [chainId, toDbTime(startedAt), head.batch, head.seq, head.hash]], [REGISTER_PROGRESS_SQL, [chainId]]);
   return out;
 }
 
@@ -69,5 +72,6 @@ export function appendStatements(chainId: string, startedAt: string, registered:
 export async function probeTables(ds: DataSource): Promise<void> {
   await ds.query('SELECT id FROM audit_batches WHERE 1 = 0');
   await ds.query('SELECT chain_id FROM audit_chains WHERE 1 = 0');
+  await ds.query('SELECT chain_id FROM audit_projection_progress WHERE 1 = 0');
 }
 

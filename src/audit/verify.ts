@@ -63,10 +63,12 @@ interface HeadRow {
 }
 
 const readHeads = async (ds: DataSource): Promise<HeadRow[]> =>
-  (await ds.query('SELECT chain_id, head_batch, head_seq, head_hash, projected_batch, projected_seq FROM audit_chains ORDER BY started_at, chain_id')).map(
+  (await ds.query(`SELECT c.chain_id, c.head_batch, c.head_seq, c.head_hash, p.projected_batch, p.projected_seq
+                    FROM audit_chains c LEFT JOIN audit_projection_progress p ON p.chain_id = c.chain_id ORDER BY c.started_at, c.chain_id`)).map(
     (r: Record<string, unknown>) => ({
       chainId: String(r.chain_id), batch: Number(r.head_batch), seq: Number(r.head_seq), hash: String(r.head_hash),
-      projectedBatch: Number(r.projected_batch), projectedSeq: Number(r.projected_seq),
+      // No progress row (removed): nothing counts as projected, so any audit_events row of the chain is reported.
+      projectedBatch: Number(r.projected_batch ?? 0), projectedSeq: Number(r.projected_seq ?? 0),
     }),
   );
 
@@ -228,7 +230,7 @@ async function walkBatchChain(ds: DataSource, head: HeadRow, pageSize: number, p
 async function beyond(ds: DataSource, head: HeadRow, table: AuditTable, from: number, column: 'head_batch' | 'projected_seq' | 'head_seq'): Promise<FirstBad | undefined> {
   const [past] = await ds.query(`SELECT MAX(seq) AS seq FROM ${table} WHERE chain_id = ? AND seq > ?`, [head.chainId, from]);
   if (past?.seq == null) return undefined;
-  const [current] = await ds.query(`SELECT ${column} AS seq FROM audit_chains WHERE chain_id = ?`, [head.chainId]);
+  const [current] = await ds.query(`SELECT ${column} AS seq FROM ${column === 'projected_seq' ? 'audit_projection_progress' : 'audit_chains'} WHERE chain_id = ?`, [head.chainId]);
   const upTo = Number(current?.seq ?? 0);
   if (Number(past.seq) <= upTo) return undefined;
   const [first] = await ds.query(`SELECT id, seq FROM ${table} WHERE chain_id = ? AND seq > ? ORDER BY seq LIMIT 1`, [head.chainId, upTo]);
@@ -318,14 +320,24 @@ export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgre
     reports.push(report);
     if (options.record !== false) {
       const detail = firstBad ? `${firstBad.problem} at ${nameFirstBad(firstBad)}: ${firstBad.detail}`.slice(0, 255) : `${head.seq} records`;
-      await ds.query('UPDATE audit_chains SET last_verified_at = ?, last_verified_ok = ?, last_verified_detail = ? WHERE chain_id = ?', [
-        toDbTime(now().toISOString()), !firstBad, detail, head.chainId,
-      ]);
+      await ds.query(ds.options.type === 'mysql' ? STAMP_SQL.mysql : STAMP_SQL.sqlite, [head.chainId, toDbTime(now().toISOString()), !firstBad, detail]);
     }
   }
   reports.push(...(await unregisteredChains(ds, new Set(heads.map((h) => h.chainId)))));
   return reports;
 }
+
+/**
+ * A verification's outcome, on the chain's row of audit_chain_verifications (never on
+ * audit_chains, whose row only the chain's writer moves: from another Galera node, a stamp there
+ * would fail the writer's next commit's certification).
+ */
+const STAMP_SQL = {
+  mysql: `INSERT INTO audit_chain_verifications (chain_id, last_verified_at, last_verified_ok, last_verified_detail) VALUES (?, ?, ?, ?)
+          ON DUPLICATE KEY UPDATE last_verified_at = VALUES(last_verified_at), last_verified_ok = VALUES(last_verified_ok), last_verified_detail = VALUES(last_verified_detail)`,
+  sqlite: `INSERT INTO audit_chain_verifications (chain_id, last_verified_at, last_verified_ok, last_verified_detail) VALUES (?, ?, ?, ?)
+           ON CONFLICT (chain_id) DO UPDATE SET last_verified_at = excluded.last_verified_at, last_verified_ok = excluded.last_verified_ok, last_verified_detail = excluded.last_verified_detail`,
+};
 
 /** A chain as the console's Integrity view lists it. */
 export interface ChainSummary {
@@ -345,7 +357,9 @@ export interface ChainSummary {
 
 export async function listChains(ds: DataSource): Promise<ChainSummary[]> {
   const rows: Record<string, unknown>[] = await ds.query(
-    'SELECT chain_id, started_at, head_batch, head_seq, head_hash, projected_seq, last_verified_at, last_verified_ok, last_verified_detail FROM audit_chains ORDER BY started_at, chain_id',
+    `SELECT c.chain_id, c.started_at, c.head_batch, c.head_seq, c.head_hash, p.projected_seq, v.last_verified_at, v.last_verified_ok, v.last_verified_detail
+       FROM audit_chains c LEFT JOIN audit_projection_progress p ON p.chain_id = c.chain_id LEFT JOIN audit_chain_verifications v ON v.chain_id = c.chain_id
+      ORDER BY c.started_at, c.chain_id`,
   );
   return rows.map((r) => ({
     chainId: String(r.chain_id),
@@ -353,7 +367,7 @@ export async function listChains(ds: DataSource): Promise<ChainSummary[]> {
     headSeq: Number(r.head_seq),
     headBatch: Number(r.head_batch),
     headHash: String(r.head_hash),
-    projectedSeq: Number(r.projected_seq),
+    projectedSeq: Number(r.projected_seq ?? 0),
     lastVerifiedAt: r.last_verified_at == null ? null : fromDbTime(r.last_verified_at),
     lastVerifiedOk: r.last_verified_ok == null ? null : Boolean(Number(r.last_verified_ok)),
     lastVerifiedDetail: r.last_verified_detail == null ? null : String(r.last_verified_detail),

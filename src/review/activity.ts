@@ -44,8 +44,8 @@ export function chooseBucket(from: Date, to: Date): TimeBucket {
 
 /** The SQL of one read: counted hours from audit_activity_hours, and each chain's records past its progress. */
 export const ACTIVITY_SQL = {
-  chains: `SELECT c.chain_id, c.projected_seq AS head_seq, p.rolled_seq
-             FROM audit_chains c LEFT JOIN audit_activity_progress p ON p.chain_id = c.chain_id`,
+  chains: `SELECT g.chain_id, g.projected_seq AS head_seq, p.rolled_seq
+             FROM audit_projection_progress g LEFT JOIN audit_activity_progress p ON p.chain_id = g.chain_id`,
   series: `SELECT hour, decision, SUM(n) AS n FROM audit_activity_hours
             WHERE client_id = ? AND hour >= ? AND hour < ? GROUP BY hour, decision`,
   categories: `SELECT category, decision, SUM(n) AS n FROM audit_activity_hours

@@ -27,7 +27,7 @@ const KEEP = 20;
 export const HEARTBEAT_MS = 2_000;
 /** A RUNNING job whose heartbeat is older than this: its replica stopped; read as ERROR. */
 export const STALE_MS = 30_000;
-/** Finished jobs are deleted from the store after this long (the lasting result is on audit_chains). */
+/** Finished jobs are deleted from the store after this long (the lasting result is on audit_chain_verifications). */
 const FORGET_MS = 7 * 24 * 3600_000;
 
 function describe(r: ChainReport): string {
@@ -60,7 +60,7 @@ function fromRow(r: JobRow): VerificationJob {
  * ends), so that any replica behind the load balancer answers a poll for it. One runs at a time:
  * a second "verify now" while one runs — here or, through the store, on another replica — joins
  * it (two replicas started in the same instant may each run one: harmless, both stamp the same
- * result). The lasting result is stamped on each chain (audit_chains.last_verified_*) by
+ * result). The lasting result is stamped on each chain (audit_chain_verifications) by
  * verifyChains itself.
  */
 export class ChainVerifications {

@@ -49,11 +49,12 @@ async function cutBack(ds: DataSource, chainId: string): Promise<void> {
   await tamper(ds, 'DELETE FROM audit_events WHERE chain_id = ? AND seq >= ?', [chainId, last.firstSeq]);
   await tamper(ds, 'DELETE FROM audit_batches WHERE id = ?', [last.id]);
   const seq = kept.firstSeq + kept.recordCount - 1;
-  await tamper(ds, 'UPDATE audit_chains SET head_batch = ?, head_seq = ?, head_hash = ?, projected_batch = ?, projected_seq = ? WHERE chain_id = ?', [kept.seq, seq, kept.hash, kept.seq, seq, chainId]);
+  await tamper(ds, 'UPDATE audit_chains SET head_batch = ?, head_seq = ?, head_hash = ? WHERE chain_id = ?', [kept.seq, seq, kept.hash, chainId]);
+  await tamper(ds, 'UPDATE audit_projection_progress SET projected_batch = ?, projected_seq = ? WHERE chain_id = ?', [kept.seq, seq, chainId]);
 }
 
 async function removeChain(ds: DataSource, chainId: string): Promise<void> {
-  for (const table of ['audit_events', 'audit_batches', 'audit_activity_progress', 'audit_chains']) await tamper(ds, `DELETE FROM ${table} WHERE chain_id = ?`, [chainId]);
+  for (const table of ['audit_events', 'audit_batches', 'audit_activity_progress', 'audit_projection_progress', 'audit_chain_verifications', 'audit_chains']) await tamper(ds, `DELETE FROM ${table} WHERE chain_id = ?`, [chainId]);
 }
 
 const verified = async () => {

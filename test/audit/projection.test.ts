@@ -89,7 +89,8 @@ test('two projectors on two connections, on the same chains at once: every recor
     const rows = await allRecords(store.ds, 'chain_id = ?', [chainId]);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 750 }, (_, i) => i + 1));
     expect(a.projectedRecords + b.projectedRecords).toBeGreaterThanOrEqual(750);
-    const [chain] = await store.ds.query('SELECT head_batch, head_seq, projected_batch, projected_seq FROM audit_chains WHERE chain_id = ?', [chainId]);
+    const [chain] = await store.ds.query(`SELECT c.head_batch, c.head_seq, p.projected_batch, p.projected_seq
+                                            FROM audit_chains c JOIN audit_projection_progress p ON p.chain_id = c.chain_id WHERE c.chain_id = ?`, [chainId]);
     expect(Object.values(chain).map(Number)).toEqual([30, 750, 30, 750]);
     const report = (await verifyChains(store.ds, undefined, { record: false })).find((r) => r.chainId === chainId);
     expect(report).toMatchObject({ ok: true, length: 750 });

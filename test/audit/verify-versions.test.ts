@@ -55,9 +55,10 @@ async function legacyChain(ds: DataSource, version: string, n = 3): Promise<void
       r.decision, r.mask, r.reason, r.basis, r.policyVersion, r.consentId, r.prevHash, r.hash,
     ]);
   }
-  await tamper(ds, 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash, projected_batch, projected_seq) VALUES (?, ?, 0, ?, ?, 0, ?)', [
-    chainId, toDbTime('2026-11-01T00:00:00.000Z'), head.seq, head.hash, head.seq,
+  await tamper(ds, 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash) VALUES (?, ?, 0, ?, ?)', [
+    chainId, toDbTime('2026-11-01T00:00:00.000Z'), head.seq, head.hash,
   ]);
+  await tamper(ds, 'INSERT INTO audit_projection_progress (chain_id, projected_batch, projected_seq) VALUES (?, 0, ?)', [chainId, head.seq]);
 }
 
 describe('checkPolicyVersions', () => {

@@ -284,7 +284,7 @@ describe('the projection (audit_events), against the batches', () => {
       const { chainId, records } = await freshChain(store.ds);
       await tamper(store.ds, 'DELETE FROM audit_events WHERE id = ?', [records[9].id]);
       for (const r of records.slice(10)) await tamper(store.ds, 'UPDATE audit_events SET seq = seq - 1 WHERE id = ?', [r.id]);
-      await tamper(store.ds, 'UPDATE audit_chains SET projected_seq = 29 WHERE chain_id = ?', [chainId]);
+      await tamper(store.ds, 'UPDATE audit_projection_progress SET projected_seq = 29 WHERE chain_id = ?', [chainId]);
       expect((await reportFor(chainId)).firstBad).toMatchObject({ table: 'audit_events', id: records[10].id, seq: 10, problem: 'changed' });
     });
   });
@@ -297,7 +297,7 @@ describe('the projection (audit_events), against the batches', () => {
         category, decision, mask, reason, basis, policy_version, consent_id, prev_hash, hash) SELECT chain_id, 21, 'forged', at, client_id, purpose, case_ref,
         subject_id, entity, entity_id, field, category, decision, mask, reason, basis, policy_version, consent_id, prev_hash, hash FROM audit_events WHERE id = ?`,
       [records[19].id]);
-      await tamper(store.ds, 'UPDATE audit_chains SET projected_seq = 31 WHERE chain_id = ?', [chainId]);
+      await tamper(store.ds, 'UPDATE audit_projection_progress SET projected_seq = 31 WHERE chain_id = ?', [chainId]);
       const [inserted] = await allRecords(store.ds, "request_id = 'forged'");
       expect((await reportFor(chainId)).firstBad).toMatchObject({ table: 'audit_events', id: inserted.id, seq: 21, problem: 'inserted' });
     });
@@ -337,9 +337,10 @@ describe('a chain written record by record, before the batch log', () => {
         r.decision, r.mask, r.reason, r.basis, r.policyVersion, r.consentId, r.prevHash, r.hash,
       ]);
     }
-    await tamper(ds, 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash, projected_batch, projected_seq) VALUES (?, ?, 0, ?, ?, 0, ?)', [
-      chainId, toDbTime('2026-11-01T00:00:00.000Z'), head.seq, head.hash, head.seq,
+    await tamper(ds, 'INSERT INTO audit_chains (chain_id, started_at, head_batch, head_seq, head_hash) VALUES (?, ?, 0, ?, ?)', [
+      chainId, toDbTime('2026-11-01T00:00:00.000Z'), head.seq, head.hash,
     ]);
+    await tamper(ds, 'INSERT INTO audit_projection_progress (chain_id, projected_batch, projected_seq) VALUES (?, 0, ?)', [chainId, head.seq]);
     return { chainId, ids: (await allRecords(ds, 'chain_id = ?', [chainId])).map((r) => r.id) };
   }
 

@@ -111,7 +111,8 @@ describe('records', () => {
     const [chain] = await store.ds.query('SELECT * FROM audit_chains');
     expect(chain.chain_id).toBe(last.chainId);
     expect([chain.head_batch, chain.head_seq, chain.head_hash].map(String)).toEqual([String(last.seq), String(rows.length), last.hash]);
-    expect([chain.projected_batch, chain.projected_seq].map(Number)).toEqual([last.seq, rows.length]);
+    const [progress] = await store.ds.query('SELECT * FROM audit_projection_progress');
+    expect([progress.chain_id, Number(progress.projected_batch), Number(progress.projected_seq)]).toEqual([last.chainId, last.seq, rows.length]);
     expect(audit.stats()).toEqual({ queueDepth: 0, chains: 1, committedRecords: rows.length, unprojectedRecords: 0 });
   });
 });

@@ -4,7 +4,7 @@ import { sqliteConnection } from '../../db/data-source';
 import { lruGet } from '../../lru';
 import { BatchContent, sealBatches } from '../batch';
 import { BATCH_COLUMNS, batchInsertSql } from '../columns';
-import { AppendResult, appendStatements, AuditStore, AuditStoreError, ChainState, HEAD_SQL, headOf, MOVE_HEAD_SQL, probeTables, REGISTER_SQL } from '../store';
+import { AppendResult, appendStatements, AuditStore, AuditStoreError, ChainState, HEAD_SQL, headOf, MOVE_HEAD_SQL, probeTables, REGISTER_PROGRESS_SQL, REGISTER_SQL } from '../store';
 import { SqliteGate } from './gate';
 import { LogSync, WalFile } from './wal';
 
@@ -17,7 +17,6 @@ interface SqliteStatements {
   busyTimeout: number;
   head: Statement;
   moveHead: Statement;
-  register: Statement;
   inserts: Map<number, Statement>;
 }
 
@@ -65,7 +64,7 @@ export class SqliteAuditStore implements AuditStore {
       this.wal = mode === 'wal' ? new WalFile(`${db.name}-wal`, this.logSync) : null;
       s = {
         synchronous: Number(db.pragma('synchronous', { simple: true })), busyTimeout: Number(db.pragma('busy_timeout', { simple: true })),
-        head: db.prepare(HEAD_SQL), moveHead: db.prepare(MOVE_HEAD_SQL), register: db.prepare(REGISTER_SQL), inserts: new Map(),
+        head: db.prepare(HEAD_SQL), moveHead: db.prepare(MOVE_HEAD_SQL), inserts: new Map(),
       };
       this.statements.set(db, s);
     }
@@ -120,8 +119,8 @@ export class SqliteAuditStore implements AuditStore {
         log(sql, params);
         if (sql === MOVE_HEAD_SQL) {
           if (s.moveHead.run(params).changes !== 1) throw new AuditStoreError('the chain head moved under this writer');
-        } else if (sql === REGISTER_SQL) {
-          s.register.run(params);
+        } else if (sql === REGISTER_SQL || sql === REGISTER_PROGRESS_SQL) {
+          db.prepare(sql).run(params); // once per chain
         } else {
           this.insert(db, s, params.length / BATCH_COLUMNS.length).run(params);
         }

@@ -3,9 +3,11 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 /**
  * One hash chain of audit batches: each writer (gateway process) appends to its own, so that
  * several processes never contend for one chain head. The head (head_batch, head_seq,
- * head_hash) moves in the same transaction as the batches it covers; the projection moves
- * projected_* with the audit_events rows it writes; `npm run audit:verify` stamps the
- * last_verified_* columns. Chains from before the batch log have head_batch 0.
+ * head_hash) moves in the same transaction as the batches it covers, and nothing else writes the
+ * row: the projection's progress is in audit_projection_progress and the last verification's
+ * outcome in audit_chain_verifications (migration 1765000000000), so that on a Galera cluster a
+ * projector or a verification on another node never fails the writer's commit. Chains from
+ * before the batch log have head_batch 0.
  */
 @Entity('audit_chains')
 export class AuditChain {
@@ -26,20 +28,4 @@ export class AuditChain {
   /** The last batch's hash (the last record's, for a chain written record by record). */
   @Column({ name: 'head_hash', type: 'varchar', length: 64 })
   headHash!: string;
-
-  /** The last batch (and its last record) projected into audit_events. */
-  @Column({ name: 'projected_batch', type: 'bigint', default: 0 })
-  projectedBatch!: number;
-
-  @Column({ name: 'projected_seq', type: 'bigint', default: 0 })
-  projectedSeq!: number;
-
-  @Column({ name: 'last_verified_at', type: 'datetime', precision: 3, nullable: true })
-  lastVerifiedAt!: Date | null;
-
-  @Column({ name: 'last_verified_ok', type: 'boolean', nullable: true })
-  lastVerifiedOk!: boolean | null;
-
-  @Column({ name: 'last_verified_detail', type: 'varchar', length: 255, nullable: true })
-  lastVerifiedDetail!: string | null;
 }
