@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { createAudit, Audit, RequestActivity } from './audit';
+import { createAudit, Audit, COMMIT_TIMEOUT_MS, RequestActivity } from './audit';
 import type { LogSync } from './audit/sqlite';
 import { ClientRegistry } from './callers/registry';
 import type { Config } from './config';
@@ -30,6 +30,7 @@ import { countOutcomes, createMetrics, GatewayMetrics, measuredCommit, metricsRo
 import { ACTIVITY_FOLLOWER, startActivityRollup } from './review';
 import { resolverServices } from './services';
 import { installOnboarding } from './onboarding';
+import { followUpWindowMs, startErasureFollowUp } from './onboarding/erasure-follow-up';
 import { caseLookup } from './relationships/cases';
 
 export interface Gateway {
@@ -175,6 +176,8 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   // The Clients view's hourly counts, kept up to date in the background (src/review/activity-rollup.ts).
   const activityRollup = startActivityRollup(ds, audit.projection);
+  // An erasure's late recipients: a request in flight when the subject was erased (src/onboarding/erasure-follow-up.ts).
+  const erasureFollowUp = startErasureFollowUp(audit, ds, followUpWindowMs(config.executionTimeoutMs, COMMIT_TIMEOUT_MS), config.erasureFollowUpMs);
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
@@ -184,6 +187,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
     });
     await apollo.stop();
     await activityRollup.stop();
+    await erasureFollowUp.stop();
     await audit.close();
     if (ownsStore && ds.isInitialized) await ds.destroy();
     log.info('gateway stopped');

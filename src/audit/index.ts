@@ -88,7 +88,7 @@ export type { AuditReads } from './adapter';
 export { AuditProjection } from './projection';
 export type { ProjectionOptions } from './projection';
 export type { FollowerSql, ProjectionFollower } from './projection-sql';
-export { AuditUnavailableError } from './writer';
+export { AuditUnavailableError, COMMIT_TIMEOUT_MS } from './writer';
 export { RequestActivity } from './request-activity';
 export type { AuditWriterOptions } from './writer';
 export { verifyChains } from './verify';

@@ -25,7 +25,10 @@ export interface AuditWriterOptions {
 // batches form anyway while the previous transaction runs, which is where group commit pays.
 /** A writer with no transaction ended in this long is idle (see schedule). */
 const IDLE_MS = 10;
-const DEFAULTS: Required<Omit<AuditWriterOptions, 'deflateFromChars'>> = { maxQueue: 50_000, maxWaitMs: 1_000, maxBatchRecords: 5_000, lingerMs: 0, commitTimeoutMs: 10_000 };
+/** How long a request waits for its commit before it is refused AUDIT_UNAVAILABLE (default). */
+export const COMMIT_TIMEOUT_MS = 10_000;
+
+const DEFAULTS: Required<Omit<AuditWriterOptions, 'deflateFromChars'>> = { maxQueue: 50_000, maxWaitMs: 1_000, maxBatchRecords: 5_000, lingerMs: 0, commitTimeoutMs: COMMIT_TIMEOUT_MS };
 
 /** Why a disclosure was not committed; the caller answers AUDIT_UNAVAILABLE whatever the reason. */
 export class AuditUnavailableError extends Error {

@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { AuditProjection, FollowerSql, ProjectionFollower } from '../audit';
-import { isMysql, sqliteConnection } from '../db/data-source';
-import { backgroundQueryRunner, logBackground } from '../db/statement-counter';
-import { log } from '../log';
+import { isMysql } from '../db/data-source';
+import { backgroundRows } from '../db/background-rows';
+import { logBackground } from '../db/statement-counter';
+import { backgroundLoop, type BackgroundLoop } from '../background-loop';
 
 /**
  * The Clients view's hourly counts, kept beside the audit so that a month of one client is a few
@@ -10,7 +11,7 @@ import { log } from '../log';
  *
  * audit_activity_hours holds, per chain, client, UTC hour, decision, category and reason, how
  * many records there are; audit_activity_progress holds, per chain, the last seq counted. A
- * chain's projected records (audit_chains.projected_seq: the records the audit projection has
+ * chain's projected records (audit_projection_progress.projected_seq: the records the audit projection has
  * put in audit_events, which moves in the same transaction as those rows) never change, so
  * counting a chain from its last counted seq to its projected seq is exact, whenever and by
  * whichever gateway process it happens: the progress row is locked (MySQL) or the transaction is
@@ -116,19 +117,7 @@ export async function rollUpActivity(ds: DataSource, projection: AuditProjection
 
 /** Every registered chain. Background work: its statements are nobody's request's (see StatementCounter). */
 async function chainIds(ds: DataSource): Promise<string[]> {
-  const sql = 'SELECT chain_id FROM audit_chains ORDER BY chain_id';
-  let rows: { chain_id: string }[];
-  if (isMysql(ds)) {
-    const runner = backgroundQueryRunner(ds);
-    try {
-      rows = await runner.query(sql);
-    } finally {
-      await runner.release();
-    }
-  } else {
-    logBackground(ds, sql);
-    rows = sqliteConnection(ds).prepare(sql).all() as { chain_id: string }[];
-  }
+  const rows = await backgroundRows<{ chain_id: string }>(ds, 'SELECT chain_id FROM audit_chains ORDER BY chain_id');
   return rows.map((r) => String(r.chain_id));
 }
 
@@ -136,40 +125,11 @@ async function chainIds(ds: DataSource): Promise<string[]> {
  * Keeps the counts up to date in the background, one step every `intervalMs` (sooner while
  * behind). Every gateway process may run one: they share the work safely.
  */
-export function startActivityRollup(ds: DataSource, projection: AuditProjection, intervalMs = 5_000, options: RollupOptions = {}): { stop(): Promise<void> } {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  let failing = false;
-  const tick = () => {
-    timer = null;
-    running = rollUpActivity(ds, projection, options)
-      .then((counted) => {
-        if (failing) log.info('audit activity rollup running again');
-        failing = false;
-        return counted;
-      })
-      .catch((e: unknown) => {
-        if (!failing) log.warn({ err: { name: (e as Error)?.name, code: (e as { code?: unknown })?.code } }, 'audit activity rollup failed; retrying');
-        failing = true;
-        return 0;
-      })
-      .then((counted) => {
-        running = null;
-        // Still behind (a whole batch was counted): the next step follows at once.
-        if (!stopped && ds.isInitialized) schedule(counted >= (options.batch ?? rollupBatch(ds)) ? 50 : intervalMs);
-      });
-  };
-  const schedule = (ms: number) => {
-    timer = setTimeout(tick, ms);
-    timer.unref();
-  };
-  schedule(Math.min(intervalMs, 1_000));
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+export function startActivityRollup(ds: DataSource, projection: AuditProjection, intervalMs = 5_000, options: RollupOptions = {}): BackgroundLoop {
+  return backgroundLoop('audit activity rollup', () => rollUpActivity(ds, projection, options), {
+    firstDelayMs: Math.min(intervalMs, 1_000),
+    // Still behind (a whole batch was counted): the next step follows at once.
+    next: (counted) => ((counted ?? 0) >= (options.batch ?? rollupBatch(ds)) ? 50 : intervalMs),
+    alive: () => ds.isInitialized,
+  });
 }

@@ -1,4 +1,5 @@
-import { startGateway, Gateway, GatewayOptions } from '../../src/app';
+import { Gateway, GatewayCore, GatewayOptions, openGateway, serveGateway, shippedServing } from '../../src/app';
+import type { DisclosureCommit } from '../../src/enforcement/plugin';
 import { fixedClock, useClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { loadDemoData } from '../../seeds/demo';
@@ -77,7 +78,11 @@ export function executorEnv(env: NodeJS.ProcessEnv = process.env): Record<string
 }
 
 /** The gateway over real HTTP on a free port, over a fresh store with the demo data (`sqlite`: on SQLite whatever DATABASE_URL says). */
-export async function startTestGateway(env: Record<string, string> = {}, options: { sqlite?: boolean; gateway?: Omit<GatewayOptions, 'ds'> } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  // `commit`: the audit commit the shipped serving uses (tests hold or observe it); the gateway's own by default.
+  options: { sqlite?: boolean; gateway?: Omit<GatewayOptions, 'ds'>; commit?: (core: GatewayCore) => DisclosureCommit } = {},
+): Promise<TestGateway> {
   const restoreClock = useClock(fixedClock(TEST_TODAY));
   const store = await createTestStore(options);
   await loadDemoData(store.ds);
@@ -89,7 +94,8 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     ...executorEnv(),
     ...env,
   });
-  const gateway = await startGateway(config, { ...options.gateway, ds: store.ds });
+  const core = await openGateway(config, { ...options.gateway, ds: store.ds });
+  const gateway = await serveGateway(core, shippedServing(core, options.commit?.(core)));
   const url = gateway.url;
   return {
     gateway, store, url,
