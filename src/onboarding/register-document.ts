@@ -32,7 +32,11 @@ export async function registerDocument(
   if (check.operations.length === 0) throw new DocumentRefused('the document has no operation', check);
   const denied = neverReceived(check);
   if (!options.force) {
-    if (check.errors.length) throw new DocumentRefused(`the gateway would refuse it:\n  ${check.errors.join('\n  ')}\n(--force registers it anyway)`, check, denied);
+    // Without a purpose the gateway refuses it (PURPOSE_REQUIRED): say how to give one before how to force it.
+    const hint = check.operations.some((o) => o.rejection === 'PURPOSE_REQUIRED')
+      ? '(declare the purpose in the document with @purpose(name: "…"), or check it under the purpose the client will send as X-Purpose with --purpose <purpose>; --force registers it anyway)'
+      : '(--force registers it anyway)';
+    if (check.errors.length) throw new DocumentRefused(`the gateway would refuse it:\n  ${check.errors.join('\n  ')}\n${hint}`, check, denied);
     if (denied.length) {
       const list = denied.map((f) => `${f.operation ? `${f.operation}: ` : ''}${f.path} (${f.category}, ${f.reason})`).join('\n  ');
       throw new DocumentRefused(`client "${client.id}" can never receive:\n  ${list}\n(--force registers it anyway)`, check, denied);

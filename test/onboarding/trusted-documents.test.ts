@@ -75,6 +75,17 @@ describe('documents add / list / remove', () => {
     await documents('remove', '--client', 'shop-pos', documentHash(text));
   });
 
+  it('add refuses a document without a purpose, and says how to give one: @purpose in it, or --purpose', async () => {
+    const text = `query Label($id: ID!) { order(id: $id) { recipientName } }`;
+    const refusal = documents('add', '--client', 'shop-pos', file('label.graphql', text));
+    await expect(refusal).rejects.toThrow(/the gateway would refuse it:\n {2}.*\n\(declare the purpose in the document with @purpose\(name: "…"\), or check it under the purpose the client will send as X-Purpose with --purpose <purpose>; --force registers it anyway\)/);
+    const out = await documents('add', '--client', 'shop-pos', '--purpose', 'service.fulfilment', file('label.graphql', text));
+    expect(out).toContain(`registered sha256:${documentHash(text)} for shop-pos (Label)`);
+    await documents('remove', '--client', 'shop-pos', documentHash(text));
+    // Any other refusal names --force alone.
+    await expect(documents('add', '--client', 'shop-pos', file('pay2.graphql', `query @purpose(name: "service.payment") { order(id: 1) { totalAmount } }`))).rejects.toThrow(/PURPOSE_NOT_PERMITTED[^]*\n\(--force registers it anyway\)$/);
+  });
+
   it('add refuses a purpose the client is not registered for, and an invalid document even with --force', async () => {
     await expect(documents('add', '--client', 'shop-pos', file('pay.graphql', `query @purpose(name: "service.payment") { order(id: 1) { totalAmount } }`))).rejects.toThrow(/PURPOSE_NOT_PERMITTED/);
     await expect(documents('add', '--client', 'shop-pos', '--force', file('bad.graphql', `{ order(id: 1) { nope } }`))).rejects.toThrow(/not valid GraphQL:\n {2}Cannot query field "nope"/);
