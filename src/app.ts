@@ -30,7 +30,7 @@ import { countOutcomes, createMetrics, GatewayMetrics, measuredCommit, metricsRo
 import { ACTIVITY_FOLLOWER, startActivityRollup } from './review';
 import { resolverServices } from './services';
 import { installOnboarding } from './onboarding';
-import { followUpWindowMs, startErasureFollowUp } from './onboarding/erasure-follow-up';
+import { followUpWindowMs, startRightsFollowUp } from './rights/follow-up';
 import { caseLookup } from './relationships/cases';
 
 export interface Gateway {
@@ -176,8 +176,8 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   // The Clients view's hourly counts, kept up to date in the background (src/review/activity-rollup.ts).
   const activityRollup = startActivityRollup(ds, audit.projection);
-  // An erasure's late recipients: a request in flight when the subject was erased (src/onboarding/erasure-follow-up.ts).
-  const erasureFollowUp = startErasureFollowUp(audit, ds, followUpWindowMs(config.executionTimeoutMs, COMMIT_TIMEOUT_MS), config.erasureFollowUpMs);
+  // The late recipients of an erasure or a correction: requests in flight as it ran (src/rights/follow-up.ts).
+  const rightsFollowUp = startRightsFollowUp(audit, ds, followUpWindowMs(config.executionTimeoutMs, COMMIT_TIMEOUT_MS), config.rightsFollowUpMs);
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
@@ -187,7 +187,7 @@ export async function serveGateway(core: GatewayCore, serving: Serving): Promise
     });
     await apollo.stop();
     await activityRollup.stop();
-    await erasureFollowUp.stop();
+    await rightsFollowUp.stop();
     await audit.close();
     if (ownsStore && ds.isInitialized) await ds.destroy();
     log.info('gateway stopped');

@@ -22,8 +22,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** How long a query may run once its checks (authentication, body, preflight) passed, before it is given up (EXECUTION_TIMEOUT, src/request/deadline.ts). */
   executionTimeoutMs: number;
-  /** How often recent erasures' recipients are listed again, for requests in flight when they ran (src/onboarding/erasure-follow-up.ts). */
-  erasureFollowUpMs: number;
+  /** How often the recipients of recent erasures and corrections are listed again, for requests in flight as they ran (src/rights/follow-up.ts). */
+  rightsFollowUpMs: number;
   /** Query limits (SPEC §2), checked before execution: QUERY_LIMIT_EXCEEDED beyond them. */
   limits: QueryLimits;
   /** Requests per second for a client whose registry row sets none (0: no limit). */
@@ -113,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 100_000, 1),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1),
     executionTimeoutMs: int(env, 'EXECUTION_TIMEOUT_MS', 30_000, 1),
-    erasureFollowUpMs: int(env, 'ERASURE_FOLLOW_UP_MS', 5_000, 1),
+    rightsFollowUpMs: int(env, 'RIGHTS_FOLLOW_UP_MS', 5_000, 1),
     limits: {
       depth: int(env, 'QUERY_MAX_DEPTH', 10, 1),
       aliases: int(env, 'QUERY_MAX_ALIASES', 15, 1),

@@ -1,7 +1,8 @@
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditReads } from '../audit';
 import { recipientsOf } from '../audit/review';
-import { CorrectionNotice, SubjectRequest, User } from '../db/entities';
+import { now } from '../clock';
+import { CorrectionNotice, SubjectCorrection, SubjectRequest, User } from '../db/entities';
 import type { CorrectionNoticeStatus } from '../db/entities/CorrectionNotice';
 import { acknowledgeNotice, listNotices, NoticeFilter } from '../onboarding/erasure-notices';
 import { RightsError } from './errors';
@@ -57,6 +58,8 @@ export async function correctSubject(
     const fields = changed.map(([f]) => f).join(', ') || 'none changed';
     await recordEvent(m, request.id, 'CORRECTED', actor, `fields: ${fields}; notices: ${notices.length}`);
     await finish(m, request, 'DONE', actor);
+    // For the follow-up (src/rights/follow-up.ts): a request in flight now may still send the old values.
+    if (categories.size) await m.getRepository(SubjectCorrection).insert({ requestId: request.id, userId: user.id, categories: [...categories].sort(), correctedAt: now() });
     return { request, notices };
   });
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export type CorrectionNoticeStatus = 'OPEN' | 'ACKNOWLEDGED';
 
@@ -38,4 +38,27 @@ export class CorrectionNotice {
 
   @Column({ name: 'acknowledged_request_id', type: 'varchar', length: 64, nullable: true })
   acknowledgedRequestId!: string | null;
+}
+
+/**
+ * A correction that changed something (migration 1765000000001): which categories of which
+ * subject, under which request, and when (read as the correction's transaction ends). The rights
+ * follow-up reads the recent ones, to give a correction notice to a client that received a
+ * changed category from a request in flight as the correction ran (src/rights/follow-up.ts).
+ */
+@Entity('subject_corrections')
+@Index('idx_subject_corrections_at', ['correctedAt'])
+export class SubjectCorrection {
+  /** The subject request (kind CORRECTION). */
+  @PrimaryColumn({ name: 'request_id', type: 'int' })
+  requestId!: number;
+
+  @Column({ name: 'user_id', type: 'int' })
+  userId!: number;
+
+  @Column({ type: 'simple-json' })
+  categories!: string[];
+
+  @Column({ name: 'corrected_at', type: 'datetime', precision: 3 })
+  correctedAt!: Date;
 }

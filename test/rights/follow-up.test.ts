@@ -1,17 +1,17 @@
 import type { Disclosure } from '../../src/enforcement/disclosure';
 import { fixedClock, useClock } from '../../src/clock';
 import { ErasureNotice } from '../../src/db/entities';
-import { followUpErasures, followUpWindowMs } from '../../src/onboarding/erasure-follow-up';
+import { followUpCorrections, followUpErasures, followUpWindowMs } from '../../src/rights/follow-up';
 import { eraseWithNotices } from '../../src/onboarding/erasure-notices';
 import { markErased } from '../../src/audit/erasure';
 import { disclosure, fieldRecord } from '../audit/fixtures';
 import { KEYS, startTestGateway, TestGateway, TEST_TODAY } from '../helpers/gateway';
 
 /**
- * The erasure race (SPEC §10, one notice per recipient): a request that made its field decisions
- * about a subject just before the subject was erased, but committed its records just after
- * requestErasure listed the recipients, sent the data; its client gets its notice from the
- * follow-up, on the gateway's own loop (ERASURE_FOLLOW_UP_MS), and exactly once.
+ * The erasure and correction races (SPEC §7, §10: one notice per recipient): a request that read
+ * a subject just before it was erased or corrected, but committed its records just after
+ * requestErasure / correctSubject listed the recipients, sent the data; its client gets its
+ * notice from the follow-up, on the gateway's own loop (RIGHTS_FOLLOW_UP_MS), and exactly once.
  */
 let gw: TestGateway;
 /** While armed, the next request's audit commit (that one only) waits until opened; `held` resolves once it waits. */
@@ -27,7 +27,7 @@ function armGate(): { open: () => void; held: Promise<void> } {
 }
 
 beforeAll(async () => {
-  gw = await startTestGateway({ ERASURE_FOLLOW_UP_MS: '100' }, {
+  gw = await startTestGateway({ RIGHTS_FOLLOW_UP_MS: '100' }, {
     commit: (core) => async (d: Disclosure) => {
       const g = gate;
       gate = null;
@@ -74,6 +74,33 @@ test('a request in flight when its subject is erased: the data is sent, the rece
   expect(report.body.data.disclosureReport.map((r: { clientId: string }) => r.clientId)).toEqual(['mall-app']);
 });
 
+test('a request in flight when its subject is corrected: the old value is sent, the correction misses it, and the follow-up opens its notice', async () => {
+  // Alice (user 1): the mall reads her phone; its commit is held until after the correction.
+  const opened = await gw.gql(KEYS.account, 'mutation { openSubjectRequest(input: { userId: "1", kind: CORRECTION }) { id } }', { purpose: 'account' });
+  const requestId = opened.body.data.openSubjectRequest.id;
+  const { open, held } = armGate();
+  const reading = gw.gql(KEYS.mall, '{ user(id: 1) { phone city } }', { purpose: 'service.fulfilment' });
+  await held;
+  const corrected = await gw.gql(KEYS.account, `mutation { correctSubject(input: { userId: "1", requestId: "${requestId}", phone: "13800000000" }) { state } }`, { purpose: 'account' });
+  expect(corrected.body.data.correctSubject.state).toBe('DONE');
+  open();
+  const read = await reading;
+  expect([read.status, read.body.data.user.phone]).toEqual([200, '13812345678']); // the value before the correction
+  const notices = async () => (await gw.gql(KEYS.mall, '{ correctionNotices { subjectId clientId categories status } }')).body.data.correctionNotices as unknown[];
+  expect(await until(notices, (n) => n.length > 0)).toEqual([{ subjectId: '1', clientId: 'mall-app', categories: ['contact.phone'], status: 'OPEN' }]);
+  // A client that reads the new value well after the correction gets no notice of it.
+  const restore = useClock(fixedClock(new Date(new Date(TEST_TODAY).getTime() + 60_000).toISOString()));
+  try {
+    const after = await gw.gql(KEYS.risk, '{ user(id: 1) { phone } }', { purpose: 'security.risk-control' });
+    expect([after.status, after.body.data.user.phone]).toEqual([200, '13800000000']); // the corrected value
+    expect(await followUpCorrections(gw.gateway.audit, gw.store.ds, followUpWindowMs(30_000, 10_000))).toEqual([]);
+  } finally {
+    restore();
+  }
+  const all = (await gw.gql(KEYS.security, '{ correctionNotices { clientId } }', { headers: review })).body.data.correctionNotices;
+  expect(all).toEqual([{ clientId: 'mall-app' }]);
+});
+
 describe('followUpErasures', () => {
   const ds = () => gw.store.ds;
   const window = followUpWindowMs(30_000, 10_000);
@@ -103,7 +130,7 @@ describe('followUpErasures', () => {
     expect(await followUpErasures(audit, ds(), window)).toEqual([]);
     expect(await noticesOf('3')).toEqual(before);
     // A window reaching back to her erasure finds the late recipient.
-    expect(await followUpErasures(audit, ds(), 10 * 86_400_000)).toEqual([{ subjectId: 3, clientId: 'risk-engine' }]);
+    expect(await followUpErasures(audit, ds(), 10 * 86_400_000)).toEqual([{ kind: 'ERASURE', subjectId: 3, clientId: 'risk-engine' }]);
     expect((await noticesOf('3')).map((n) => n.clientId)).toContain('risk-engine');
   });
 });
