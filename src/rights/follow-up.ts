@@ -7,6 +7,7 @@ import { backgroundRows } from '../db/background-rows';
 import { CorrectionNotice } from '../db/entities';
 import { log } from '../log';
 import { openErasureNotices } from '../onboarding/erasure-notices';
+import { recordEvent } from './requests';
 
 /**
  * The late recipients of an erasure or a correction (SPEC §7, §10: one notice per recipient).
@@ -42,6 +43,12 @@ export interface LateNotice {
   categories?: string[];
 }
 
+/** Who the history of a request names for a notice the follow-up added (SubjectRequestEvent.clientId). */
+export const FOLLOW_UP_ACTOR = 'purposegate';
+
+/** The NOTICE_ADDED step of a request's history: which recipient, and why (never a value). */
+const noticeAdded = (kind: 'erasure' | 'correction', clientId: string) => `${kind} notice for ${clientId}: it received the data from a request in flight`;
+
 /** How far past a correction a request's start still counts as before it (other gateways' clocks, the commit). */
 export const CLOCK_SLACK_MS = 1_000;
 
@@ -67,7 +74,12 @@ export async function followUpErasures(audit: AuditReads, ds: DataSource, window
     const notified = new Set((await backgroundRows<{ client_id: string }>(ds, 'SELECT client_id FROM erasure_notices WHERE user_id = ?', [subjectId])).map((n) => String(n.client_id)));
     const late = recipients.map((r) => String(r.client_id)).filter((c) => !notified.has(c)).sort();
     if (!late.length) continue;
-    await ds.transaction((m) => openErasureNotices(m, subjectId, late, at));
+    await ds.transaction(async (m) => {
+      await openErasureNotices(m, subjectId, late, at);
+      // The subject's erasure request (requestErasure completes one, or opens and completes it) records it.
+      const [request] = await m.query("SELECT id FROM subject_requests WHERE user_id = ? AND kind = 'ERASURE' ORDER BY id DESC LIMIT 1", [subjectId]);
+      if (request) for (const clientId of late) await recordEvent(m, Number(request.id), 'NOTICE_ADDED', { clientId: FOLLOW_UP_ACTOR, at }, noticeAdded('erasure', clientId));
+    });
     for (const clientId of late) opened.push({ kind: 'ERASURE', subjectId, clientId });
   }
   opened.forEach(lateLog);
@@ -98,11 +110,14 @@ export async function followUpCorrections(audit: AuditReads, ds: DataSource, win
     }
     if (!byClient.size) continue;
     const late = [...byClient.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([clientId, c]): LateNotice => ({ kind: 'CORRECTION', subjectId, clientId, requestId, categories: [...c].sort() }));
-    await ds.createQueryBuilder().insert().into(CorrectionNotice)
-      .values(late.map((n) => ({ userId: subjectId, clientId: n.clientId, requestId, categories: n.categories, status: 'OPEN' as const, openedAt: at, acknowledgedAt: null, acknowledgedRequestId: null })))
-      // Another gateway's follow-up opened it first: keep that one. (INSERT IGNORE would also swallow other errors on MySQL.)
-      .orUpdate(['request_id'], ['request_id', 'client_id'])
-      .execute();
+    await ds.transaction(async (m) => {
+      await m.createQueryBuilder().insert().into(CorrectionNotice)
+        .values(late.map((n) => ({ userId: subjectId, clientId: n.clientId, requestId, categories: n.categories, status: 'OPEN' as const, openedAt: at, acknowledgedAt: null, acknowledgedRequestId: null })))
+        // Another gateway's follow-up opened it first: keep that one. (INSERT IGNORE would also swallow other errors on MySQL.)
+        .orUpdate(['request_id'], ['request_id', 'client_id'])
+        .execute();
+      for (const n of late) await recordEvent(m, requestId, 'NOTICE_ADDED', { clientId: FOLLOW_UP_ACTOR, at }, noticeAdded('correction', n.clientId));
+    });
     opened.push(...late);
   }
   opened.forEach(lateLog);

@@ -69,6 +69,12 @@ test('a request in flight when its subject is erased: the data is sent, the rece
   expect(notices).toEqual([{ subjectId: '2', clientId: 'mall-app', status: 'OPEN' }]);
   const own = (await gw.gql(KEYS.mall, '{ erasureNotices { subjectId status } }')).body.data.erasureNotices;
   expect(own).toContainEqual({ subjectId: '2', status: 'OPEN' });
+  // The erasure request's history records it, by the gateway, naming the client.
+  const history = async (userId: string, kind: string) => (await gw.gql(KEYS.account, `{ subjectRequests(filter: { userId: "${userId}", kind: ${kind} }) { history { action clientId detail } } }`, { purpose: 'account' }))
+    .body.data.subjectRequests[0].history as { action: string; clientId: string; detail: string }[];
+  expect((await history('2', 'ERASURE')).filter((e) => e.action === 'NOTICE_ADDED')).toEqual([
+    { action: 'NOTICE_ADDED', clientId: 'purposegate', detail: 'erasure notice for mall-app: it received the data from a request in flight' },
+  ]);
   // The disclosure report names the mall too.
   const report = await gw.gql(KEYS.security, '{ disclosureReport(subjectId: "2") { clientId } }', { headers: review });
   expect(report.body.data.disclosureReport.map((r: { clientId: string }) => r.clientId)).toEqual(['mall-app']);
@@ -88,6 +94,10 @@ test('a request in flight when its subject is corrected: the old value is sent, 
   expect([read.status, read.body.data.user.phone]).toEqual([200, '13812345678']); // the value before the correction
   const notices = async () => (await gw.gql(KEYS.mall, '{ correctionNotices { subjectId clientId categories status } }')).body.data.correctionNotices as unknown[];
   expect(await until(notices, (n) => n.length > 0)).toEqual([{ subjectId: '1', clientId: 'mall-app', categories: ['contact.phone'], status: 'OPEN' }]);
+  const steps = (await gw.gql(KEYS.account, `{ subjectRequests(filter: { userId: "1", kind: CORRECTION }) { id history { action clientId detail } } }`, { purpose: 'account' }))
+    .body.data.subjectRequests.find((r: { id: string }) => r.id === requestId).history as { action: string }[];
+  expect(steps.map((e) => e.action)).toEqual(['OPENED', 'CORRECTED', 'DONE', 'NOTICE_ADDED']);
+  expect(steps[3]).toEqual({ action: 'NOTICE_ADDED', clientId: 'purposegate', detail: 'correction notice for mall-app: it received the data from a request in flight' });
   // A client that reads the new value well after the correction gets no notice of it.
   const restore = useClock(fixedClock(new Date(new Date(TEST_TODAY).getTime() + 60_000).toISOString()));
   try {

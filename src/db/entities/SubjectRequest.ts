@@ -58,7 +58,7 @@ export class SubjectRequestEvent {
   at!: Date;
 
   @Column({ type: 'varchar', length: 32 })
-  action!: 'OPENED' | 'CORRECTED' | 'COPY_ISSUED' | 'ERASED' | 'DONE' | 'REFUSED';
+  action!: 'OPENED' | 'CORRECTED' | 'COPY_ISSUED' | 'ERASED' | 'DONE' | 'REFUSED' | 'NOTICE_ADDED';
 
   /** The client that acted (or `cli`). */
   @Column({ name: 'client_id', type: 'varchar', length: 64 })

@@ -21,7 +21,7 @@ export class SubjectRequestEvent {
   @Field(() => String)
   at!: string;
 
-  @Field({ description: 'OPENED, CORRECTED, COPY_ISSUED, ERASED, DONE or REFUSED.' })
+  @Field({ description: 'OPENED, CORRECTED, COPY_ISSUED, ERASED, DONE, REFUSED, or NOTICE_ADDED (a recipient\'s notice opened afterwards by the gateway, for a request in flight as the erasure or correction ran).' })
   action!: string;
 
   @Field(() => ID)
