@@ -19,10 +19,10 @@ const GIVEN = ['Wei', 'Fang', 'Na', 'Min', 'Jing', 'Lei', 'Qiang', 'Yan', 'Jun',
 const CONSENT_PURPOSES = ['personalization', 'marketing.push', 'analytics'];
 /**
  * Relationship spreads (SPEC §11), after the demo clients: most orders go through the mall, some
- * through the docs app; accounts are Alipay, WeChat Pay or a bank card; about a third of users
- * authorise the docs app.
+ * through the docs app, and a few have channel '' (the column's default: an order from before
+ * channels were recorded, in no client's `orders` scope); accounts are Alipay, WeChat Pay or a
+ * bank card; about a third of users authorise the docs app.
  */
-/** An order's channel (SPEC §11); '' (the column's default) is an order from before channels were recorded, in no client's `orders` scope. */
 const CHANNELS: readonly (readonly [string, number])[] = [['mall-app', 0.85], ['docs-app', 0.1], ['', 0.05]];
 const PROVIDERS: readonly (readonly [PaymentAccount['provider'], number])[] = [['ALIPAY', 0.45], ['WECHAT_PAY', 0.3], ['BANK_CARD', 0.25]];
 const AUTHORIZED_APP = 'docs-app';

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { now } from '../clock';
+import { isMysql } from '../db/data-source';
 import type { FieldRecord } from '../enforcement/disclosure';
 import { BatchFormatError, decodeRecords, GENESIS_HASH, hashBatch, StoredBatch } from './batch';
 import { BATCH_SELECT_COLUMNS, fromDbTime, SELECT_COLUMNS, toDbTime, toStoredBatch, toStoredRecord } from './columns';
@@ -320,7 +321,7 @@ export async function verifyChains(ds: DataSource, onProgress?: (p: VerifyProgre
     reports.push(report);
     if (options.record !== false) {
       const detail = firstBad ? `${firstBad.problem} at ${nameFirstBad(firstBad)}: ${firstBad.detail}`.slice(0, 255) : `${head.seq} records`;
-      await ds.query(ds.options.type === 'mysql' ? STAMP_SQL.mysql : STAMP_SQL.sqlite, [head.chainId, toDbTime(now().toISOString()), !firstBad, detail]);
+      await ds.query(isMysql(ds) ? STAMP_SQL.mysql : STAMP_SQL.sqlite, [head.chainId, toDbTime(now().toISOString()), !firstBad, detail]);
     }
   }
   reports.push(...(await unregisteredChains(ds, new Set(heads.map((h) => h.chainId)))));
